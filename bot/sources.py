@@ -1,0 +1,383 @@
+"""Files and URLs -> documents: normalised text (the text all offsets refer to) plus provenance."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import InputError, SourceError
+from bot.settings import Settings
+
+META_FIELDS = ("title", "publisher", "author", "date", "url", "kind", "leaning")
+KINDS = ("news", "ngo-report", "government", "academic", "international-body", "data")
+LEANINGS = ("pro", "con", "mixed")
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
+SKIPPED_NAMES = frozenset({"readme.md", "readme.txt"})
+"""File names a folder scan passes over: folder documentation, not sources."""
+
+
+@dataclass
+class Document:
+    """A source's stored text, its provenance and where its pages start."""
+
+    source_id: str
+    text: str
+    meta: dict[str, str]
+    origin: str
+    pages: list[tuple[int, int]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    def page_at(self, offset: int) -> int | None:
+        """Return the page number holding ``offset``, or None for sources without pages."""
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: list[tuple[int, int]] | list[list[int]], offset: int) -> int | None:
+    """Return the page whose start offset is the last one at or before ``offset``."""
+    if not pages:
+        return None
+    starts = [start for _, start in pages]
+    i = bisect.bisect_right(starts, offset) - 1
+    return int(pages[max(i, 0)][0])
+
+
+# --- text normalisation -----------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def normalize_text(raw: str) -> str:
+    """Normalise Unicode and whitespace once; the result is what offsets refer to."""
+    text = unicodedata.normalize("NFC", raw)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# Web-page furniture that is not article text. Matched per line, case-insensitively.
+_BOILERPLATE = re.compile(
+    r"""^(
+        (image|photo|picture|video|graphic|illustration|featured\ image)s?\s*(source|credit|courtesy|by)s?\s*[:\-–|]
+      | (you\ (might|may)\ also\ (be\ interested\ in|like|enjoy)|also\ read|read\ more|read\ also
+         |related\ (articles?|stories|news|posts)|recommended(\ for\ you)?|more\ from\ |trending(\ now)?
+         |don'?t\ miss|more\ stories|latest\ news)\b
+      | (advertisement|sponsored(\ content)?|subscribe(\ now|\ to\ our)?|sign\ up\ for|follow\ us|share\ (this|on)
+         |click\ here|listen\ to\ this\ article|skip\ to\ (main\ )?content|cookie(s)?\ (policy|settings))\b
+      | (©|\(c\)\s|copyright\s).*
+      | .*\ball\ rights\ reserved\b.*
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SENTENCE_END = re.compile(r"[.!?:;\"”’)]$")
+
+
+def strip_boilerplate(text: str) -> tuple[str, list[str]]:
+    """Drop web-page boilerplate lines (captions, 'read more' links); return the text and what was dropped.
+
+    A short fragment right before a caption line (its alt text, e.g. "El Salvador's") goes with it.
+    """
+    lines = text.split("\n")
+    drop = [bool(line) and bool(_BOILERPLATE.match(line)) for line in lines]
+    for i, is_caption in enumerate(list(drop)):
+        if is_caption and i > 0:
+            prev = lines[i - 1]
+            if prev and len(prev.split()) <= 4 and not _SENTENCE_END.search(prev):
+                drop[i - 1] = True
+    kept = [line for line, d in zip(lines, drop, strict=True) if not d]
+    dropped = [line for line, d in zip(lines, drop, strict=True) if d]
+    return normalize_text("\n".join(kept)), dropped
+
+
+# --- ids ----------------------------------------------------------------------------------------
+
+
+def slugify(name: str, max_len: int = 80) -> str:
+    """Make a safe, readable id from a file name or URL."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:max_len].strip("-") or "source"
+
+
+def source_id_for(origin: str) -> str:
+    """Return the source id of a path (its file stem) or URL (host and path, plus a short hash)."""
+    if is_url(origin):
+        digest = hashlib.sha1(origin.encode()).hexdigest()[:6]
+        bare = re.sub(r"^https?://(www\.)?", "", origin)
+        return f"{slugify(bare, 60)}-{digest}"
+    return slugify(Path(origin).stem)
+
+
+def is_url(origin: str) -> bool:
+    """Return True when ``origin`` is an http(s) URL."""
+    return origin.startswith(("http://", "https://"))
+
+
+# --- readers ------------------------------------------------------------------------------------
+
+
+def read_source(origin: str | Path, settings: Settings, *, source_id: str | None = None) -> Document:
+    """Read a file or http(s) URL into a Document, or raise SourceError/InputError saying why not."""
+    origin_s = str(origin)
+    sid = source_id or source_id_for(origin_s)
+    if is_url(origin_s):
+        data, content_type = _fetch(origin_s, settings)
+        suffix = _suffix_for_content_type(content_type, origin_s)
+        return _from_bytes(data, suffix, sid, origin_s, settings, url=origin_s)
+    path = Path(origin_s)
+    if not path.exists():
+        raise InputError(f"No such file: {path}.", "Check the path and try again.")
+    if not path.is_file():
+        raise InputError(f"{path} is not a file.", "Pass a file, a folder of files or an http(s) URL.")
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise SourceError(
+            f"Unsupported file type {suffix or '(none)'!r} for {path.name}.",
+            f"Use one of: {', '.join(SUFFIXES)}.",
+        )
+    check_size(path.stat().st_size, path.name, settings)
+    return _from_bytes(path.read_bytes(), suffix, sid, str(path.resolve()), settings)
+
+
+def check_size(size: int, name: str, settings: Settings) -> None:
+    """Reject empty files and files over the configured size limit."""
+    if size == 0:
+        raise SourceError(f"{name} is empty (0 bytes).", "Add text to the file or pick another one.")
+    limit = int(settings.max_upload_mb * 1024 * 1024)
+    if size > limit:
+        raise SourceError(
+            f"{name} is {size / 1024 / 1024:.1f} MB, over the {settings.max_upload_mb:g} MB limit.",
+            "Split the file, or raise BOT_MAX_UPLOAD_MB.",
+        )
+
+
+def _from_bytes(data: bytes, suffix: str, sid: str, origin: str, settings: Settings, *, url: str = "") -> Document:
+    check_size(len(data), Path(origin).name or origin, settings)
+    meta: dict[str, str] = {}
+    pages: list[tuple[int, str]]
+    if suffix in (".md", ".markdown"):
+        meta, body = _front_matter(_decode(data, origin), origin)
+        pages = [(0, _strip_markdown(body))]
+    elif suffix == ".txt":
+        meta, body = _front_matter(_decode(data, origin), origin)
+        pages = [(0, body)]
+    elif suffix in (".html", ".htm"):
+        meta, body = _read_html(_decode(data, origin))
+        pages = [(0, body)]
+    elif suffix == ".pdf":
+        pages = _read_pdf(data, origin)
+    elif suffix == ".docx":
+        meta, body = _read_docx(data, origin)
+        pages = [(0, body)]
+    else:  # pragma: no cover - read_source checks the suffix first
+        raise SourceError(f"Unsupported file type {suffix!r}.", f"Use one of: {', '.join(SUFFIXES)}.")
+
+    text_parts: list[str] = []
+    page_starts: list[tuple[int, int]] = []
+    dropped: list[str] = []
+    offset = 0
+    for number, raw in pages:
+        cleaned, lost = strip_boilerplate(normalize_text(raw))
+        dropped.extend(lost)
+        if not cleaned:
+            continue
+        if text_parts:
+            offset += 2  # the "\n\n" joining pages
+        if number:
+            page_starts.append((number, offset))
+        text_parts.append(cleaned)
+        offset += len(cleaned)
+    text = "\n\n".join(text_parts)
+    if not text.strip():
+        hint = "If it is a scanned PDF, run OCR on it first." if suffix == ".pdf" else "Check that it holds text."
+        raise SourceError(f"No readable text in {Path(origin).name or origin}.", hint)
+
+    full_meta = {key: str(meta.get(key) or "") for key in META_FIELDS}
+    if url and not full_meta["url"]:
+        full_meta["url"] = url
+    if not full_meta["title"]:
+        full_meta["title"] = _first_line_title(text) or Path(origin).stem
+    _check_meta(full_meta, origin)
+    return Document(sid, text, full_meta, origin, page_starts, dropped)
+
+
+def _decode(data: bytes, origin: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise SourceError(
+            f"{Path(origin).name} looks like a binary file, not text.",
+            "Upload text, Markdown, HTML, PDF or DOCX, with the matching file extension.",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise SourceError(
+            f"{Path(origin).name} is not UTF-8 and its encoding could not be detected.",
+            "Save it as UTF-8 text and try again.",
+        )
+    return str(best)
+
+
+def _front_matter(text: str, origin: str) -> tuple[dict[str, Any], str]:
+    if not text.lstrip("\ufeff").startswith("---"):
+        return {}, text
+    import frontmatter
+    import yaml
+
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        raise SourceError(
+            f"The YAML front matter of {Path(origin).name} is invalid: {exc}.",
+            "Fix the block between the '---' lines (quote values that contain ':').",
+        ) from exc
+    meta = {key: ("" if value is None else str(value)) for key, value in post.metadata.items()}
+    return meta, post.content
+
+
+def _check_meta(meta: dict[str, str], origin: str) -> None:
+    if meta["kind"] and meta["kind"] not in KINDS:
+        raise SourceError(
+            f"{Path(origin).name}: front-matter kind {meta['kind']!r} is not known.", f"Use one of: {', '.join(KINDS)}."
+        )
+    if meta["leaning"] and meta["leaning"] not in LEANINGS:
+        raise SourceError(
+            f"{Path(origin).name}: front-matter leaning {meta['leaning']!r} is not known.",
+            f"Use one of: {', '.join(LEANINGS)}.",
+        )
+
+
+_MD_RULES = [
+    (re.compile(r"<!--.*?-->", re.DOTALL), ""),
+    (re.compile(r"^```.*$", re.MULTILINE), ""),
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE), ""),
+    (re.compile(r"^\s{0,3}>\s?", re.MULTILINE), ""),
+    (re.compile(r"^\s*[-*+]\s+", re.MULTILINE), ""),
+    (re.compile(r"(\*\*|__)(\S(?:.*?\S)?)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])"), r"\1"),
+    (re.compile(r"^\s*([-*_]\s*){3,}$", re.MULTILINE), ""),
+]
+
+
+def _strip_markdown(body: str) -> str:
+    for pattern, repl in _MD_RULES:
+        body = pattern.sub(repl, body)
+    return body
+
+
+def _first_line_title(text: str) -> str:
+    first = text.split("\n", 1)[0].strip()
+    return first if 0 < len(first) <= 120 else ""
+
+
+def _read_html(html: str) -> tuple[dict[str, Any], str]:
+    import trafilatura
+
+    body = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True) or ""
+    meta_obj = trafilatura.extract_metadata(html)
+    meta: dict[str, Any] = {}
+    if meta_obj is not None:
+        meta = {
+            "title": meta_obj.title or "",
+            "author": meta_obj.author or "",
+            "publisher": meta_obj.sitename or "",
+            "date": meta_obj.date or "",
+            "url": meta_obj.url or "",
+        }
+    return meta, body
+
+
+def _read_pdf(data: bytes, origin: str) -> list[tuple[int, str]]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    name = Path(origin).name
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SourceError(
+                f"{name} is an encrypted PDF.", "Remove the password (print to a new PDF) and upload that."
+            )
+        return [(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)]
+    except SourceError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        if "decrypt" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise SourceError(f"{name} is an encrypted PDF.", "Remove the password and upload it again.") from exc
+        raise SourceError(f"{name} is not a readable PDF ({exc}).", "Check that the file is a complete PDF.") from exc
+
+
+def _read_docx(data: bytes, origin: str) -> tuple[dict[str, Any], str]:
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise SourceError(
+            f"{Path(origin).name} is not a readable .docx file ({exc}).",
+            "Open it in a word processor and save it as .docx again.",
+        ) from exc
+    props = document.core_properties
+    meta = {
+        "title": props.title or "",
+        "author": props.author or "",
+        "date": str(props.created.date()) if props.created else "",
+    }
+    return meta, "\n\n".join(p.text for p in document.paragraphs)
+
+
+def _fetch(url: str, settings: Settings) -> tuple[bytes, str]:
+    import httpx
+
+    limit = int(settings.max_upload_mb * 1024 * 1024)
+    try:
+        with httpx.stream(
+            "GET", url, follow_redirects=True, timeout=settings.url_timeout, headers={"User-Agent": "debate-bot/0.1"}
+        ) as response:
+            response.raise_for_status()
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise SourceError(
+                        f"{url} is over the {settings.max_upload_mb:g} MB limit.",
+                        "Download the part you need and add it as a file.",
+                    )
+                chunks.append(chunk)
+            return b"".join(chunks), response.headers.get("content-type", "")
+    except httpx.HTTPStatusError as exc:
+        raise SourceError(f"Fetching {url} failed: HTTP {exc.response.status_code}.", "Check the URL.") from exc
+    except httpx.HTTPError as exc:
+        raise SourceError(
+            f"Fetching {url} failed: {exc}.", "Check the URL and your network, or save the page as a file."
+        ) from exc
+
+
+def _suffix_for_content_type(content_type: str, url: str) -> str:
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype == "application/pdf" or url.lower().endswith(".pdf"):
+        return ".pdf"
+    if ctype in ("text/plain",):
+        return ".txt"
+    if ctype in ("text/markdown",):
+        return ".md"
+    if "wordprocessingml" in ctype:
+        return ".docx"
+    return ".html"

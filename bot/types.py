@@ -1,0 +1,209 @@
+"""Typed results of the public API; the UI and the CLI format them, the tasks never do."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Stance = Literal["pro", "con", "neutral"]
+BOT_WORDS = "bot's words"
+"""Label for any text the bot wrote itself (tags, analytic lines): never evidence."""
+
+
+def to_dict(obj: Any) -> Any:
+    """Turn a result dataclass (or a list of them) into JSON-ready dicts."""
+    if isinstance(obj, list | tuple):
+        return [to_dict(o) for o in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    return obj
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A verbatim span of a stored source: ``source_text(source_id)[start:end] == text``."""
+
+    id: str
+    source_id: str
+    title: str
+    url: str
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    page: int | None = None
+    publisher: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A verbatim sub-span of a source, by character offsets into its stored text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One ingested source and its provenance."""
+
+    id: str
+    title: str
+    publisher: str
+    author: str
+    date: str
+    url: str
+    kind: str
+    leaning: str
+    origin: str
+    chars: int
+    passages: int
+    dropped_lines: tuple[str, ...] = ()
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, source ids per outcome."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    dropped_lines: dict[str, list[str]] = field(default_factory=dict)
+    passages_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """Return True when the index was modified."""
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered citation in an answer: the quote is checked against the stored source."""
+
+    n: int
+    passage_id: str
+    source_id: str
+    title: str
+    url: str
+    publisher: str
+    date: str
+    quote: str
+    start: int
+    end: int
+    verified: bool
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """Grounding verdict for one sentence of an answer."""
+
+    text: str
+    citations: tuple[int, ...]
+    supported: bool
+    similarity: float
+
+
+@dataclass
+class Answer:
+    """An answer whose every claim cites a passage, or a refusal with the closest material."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    model: str
+    metrics: dict[str, float | int] = field(default_factory=dict)
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    closest: list[Passage] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class Cite:
+    """Full citation of a card, from the source's front matter."""
+
+    author: str
+    publisher: str
+    date: str
+    title: str
+    url: str
+
+    @property
+    def year(self) -> str:
+        """Return the year of the date, or 'n.d.'."""
+        return self.date[:4] if self.date[:4].isdigit() else "n.d."
+
+
+@dataclass(frozen=True)
+class Card:
+    """Debate evidence: a tag in the bot's words, a full cite and the source's exact words."""
+
+    id: str
+    tag: str
+    cite: Cite
+    evidence: str
+    start: int
+    end: int
+    highlight: tuple[Span, ...]
+    stance: Stance
+    score: float
+    source_id: str
+    contention: str = ""
+    tag_origin: str = BOT_WORDS
+
+
+@dataclass
+class Brief:
+    """Cards for and against a motion, with a coverage report."""
+
+    motion: str
+    pro: list[Card]
+    con: list[Card]
+    coverage: dict[str, Any] = field(default_factory=dict)
+    model: str = "extractive"
+
+
+@dataclass
+class A2Block:
+    """An answer-to block: evidence that answers one opposing argument."""
+
+    answers: str
+    cards: list[Card]
+    analysis: str = ""
+    analysis_origin: str = BOT_WORDS
+
+
+@dataclass
+class Rebuttal:
+    """Answer-to blocks against an opponent's argument."""
+
+    argument: str
+    argument_stance: Stance
+    blocks: list[A2Block]
+    model: str = "extractive"
+
+
+@dataclass
+class ClashSide:
+    """One source's figure or claim on a disputed point."""
+
+    value: str
+    card: Card
+
+
+@dataclass
+class ClashPoint:
+    """A point on which sources give different figures or claims."""
+
+    topic: str
+    sides: list[ClashSide]

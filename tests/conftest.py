@@ -1,0 +1,71 @@
+"""Shared fixtures: real model, real Chroma in temp folders, a small real fixture corpus and the shipped corpus."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import PROJECT_DIR, Settings, reset_settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_CORPUS = FIXTURES / "corpus"
+SHIPPED_CORPUS = PROJECT_DIR / "corpus"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+# A developer's own BOT_* variables (say BOT_LLM=openai:...) must not leak into the tests.
+for _name in [n for n in os.environ if n.startswith("BOT_")]:
+    del os.environ[_name]
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def make_settings(data_dir: Path, corpus_dir: Path = FIXTURE_CORPUS, **overrides: Any) -> Settings:
+    """Return settings for a temp data dir, ignoring any .env file."""
+    return Settings(_env_file=None, data_dir=data_dir, corpus_dir=corpus_dir, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with an empty data dir and the fixture corpus."""
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def fixture_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The fixture corpus, ingested once for the session (read-only for tests)."""
+    from bot.ingest import ingest
+
+    s = make_settings(tmp_path_factory.mktemp("fixture-index"))
+    report = ingest(settings=s)
+    assert not report.failed, report.failed
+    return s
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The shipped corpus, ingested once for the session (read-only for tests)."""
+    from bot.ingest import ingest
+
+    s = make_settings(tmp_path_factory.mktemp("corpus-index"), SHIPPED_CORPUS)
+    report = ingest(settings=s)
+    assert not report.failed, report.failed
+    return s
+
+
+@pytest.fixture
+def use_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Point ``get_settings()`` (and so the CLI) at given settings through BOT_* variables."""
+
+    def apply(s: Settings, **extra: str) -> None:
+        monkeypatch.setenv("BOT_DATA_DIR", str(s.data_dir))
+        monkeypatch.setenv("BOT_CORPUS_DIR", str(s.corpus_dir))
+        for key, value in extra.items():
+            monkeypatch.setenv(f"BOT_{key.upper()}", value)
+        reset_settings()
+
+    yield apply
+    reset_settings()

@@ -1,0 +1,110 @@
+"""retrieve(): hybrid, diverse, exact offsets; the LangChain retriever passes LangChain's own tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_tests.integration_tests import RetrieversIntegrationTests
+
+from bot.errors import InputError, NotFoundError
+from bot.manifest import source_text
+from bot.retrieval import BotRetriever, retrieve
+from bot.settings import Settings
+
+
+def assert_exact(passages: list[Any], s: Settings) -> None:
+    for p in passages:
+        assert source_text(p.source_id, s)[p.start : p.end] == p.text
+
+
+def test_capacity_question_finds_the_figure(fixture_index: Settings) -> None:
+    passages = retrieve("How many inmates can the prison hold?", 3, settings=fixture_index)
+    assert "40,000" in passages[0].text
+    assert passages[0].source_id == "prison-capacity"
+    assert passages[0].title and passages[0].url.startswith("https://")
+    assert_exact(passages, fixture_index)
+
+
+def test_shipped_corpus_capacity_first(corpus_index: Settings) -> None:
+    passages = retrieve("How many inmates can CECOT hold?", 5, settings=corpus_index)
+    assert "40,000" in passages[0].text
+    assert_exact(passages, corpus_index)
+
+
+def test_bm25_finds_rare_exact_terms(fixture_index: Settings) -> None:
+    passages = retrieve("166 hectares", 1, settings=fixture_index)
+    assert "166 hectares" in passages[0].text
+
+
+def test_results_are_diverse(fixture_index: Settings) -> None:
+    passages = retrieve("prison", 5, settings=fixture_index)
+    assert len({p.id for p in passages}) == len(passages)
+    for a in passages:
+        for b in passages:
+            if a is not b and a.source_id == b.source_id:
+                assert not (a.start == b.start and a.end == b.end)
+
+
+def test_source_filter_and_min_score(fixture_index: Settings) -> None:
+    only = retrieve("deaths in custody", 5, sources=["safety-gains"], settings=fixture_index)
+    assert only and {p.source_id for p in only} == {"safety-gains"}
+    best = retrieve("deaths in custody", 5, settings=fixture_index)
+    top = max(p.score for p in best)
+    high = retrieve("deaths in custody", 5, min_score=top, settings=fixture_index)
+    assert high and all(p.score >= top for p in high)
+    assert len(high) < len(best)
+    scores = [p.score for p in retrieve("deaths in custody", 5, settings=fixture_index)]
+    assert all(-1 <= x <= 1 for x in scores)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t", "?!...", None, 42])
+def test_bad_queries_are_rejected(fixture_index: Settings, query: Any) -> None:
+    with pytest.raises(InputError):
+        retrieve(query, settings=fixture_index)
+
+
+@pytest.mark.parametrize("k", [0, -1, 10_000, "five", 2.5])
+def test_bad_k_is_rejected(fixture_index: Settings, k: Any) -> None:
+    with pytest.raises(InputError, match="k"):
+        retrieve("prison", k, settings=fixture_index)
+
+
+def test_unknown_source_filter(fixture_index: Settings) -> None:
+    with pytest.raises(NotFoundError, match="no-such"):
+        retrieve("prison", sources=["no-such"], settings=fixture_index)
+
+
+def test_retriever_returns_documents_with_offsets(fixture_index: Settings) -> None:
+    docs = BotRetriever(k=2, settings=fixture_index).invoke("homicide rate")
+    assert len(docs) == 2
+    for doc in docs:
+        assert (
+            source_text(doc.metadata["source_id"], fixture_index)[doc.metadata["start"] : doc.metadata["end"]]
+            == doc.page_content
+        )
+
+
+_LC_SETTINGS: dict[str, Settings] = {}
+
+
+@pytest.fixture(autouse=False)
+def _lc_index(fixture_index: Settings) -> None:
+    _LC_SETTINGS["s"] = fixture_index
+
+
+@pytest.mark.usefixtures("_lc_index")
+class TestLangChainStandard(RetrieversIntegrationTests):
+    """LangChain's own standard retriever tests, against the real index."""
+
+    @property
+    def retriever_constructor(self) -> type[BotRetriever]:
+        return BotRetriever
+
+    @property
+    def retriever_constructor_params(self) -> dict[str, Any]:
+        return {"settings": _LC_SETTINGS["s"]}
+
+    @property
+    def retriever_query_example(self) -> str:
+        return "How many inmates can the prison hold?"
