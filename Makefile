@@ -31,8 +31,8 @@ test-all: $(STAMP)
 	$(PY) -m pytest -m "slow or not slow"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot tests app.py
-	$(VENV)/bin/ruff format --check bot tests app.py
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 eval: ingest
