@@ -118,12 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=int, default=None)
     p.set_defaults(func=_cmd_show)
 
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    from bot import cli_debate
+
+    cli_debate.register(sub)
     return parser
-
-
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
