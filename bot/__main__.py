@@ -51,6 +51,54 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from bot.answer import ask
+    from bot.phrases import CLOSEST_LABEL
+
+    answer = ask(args.question, k=args.k, sources=args.source or None)
+    if args.json:
+        _print_json(answer)
+        return 0
+    print(answer.text)
+    if answer.refused:
+        if answer.closest:
+            print(f"\n{CLOSEST_LABEL}:")
+        for p in answer.closest:
+            print(f"- {p.title} ({p.publisher}, {p.date}) {p.source_id}[{p.start}:{p.end}]: {p.text}")
+        return 0
+    print()
+    for c in answer.citations:
+        mark = "" if c.verified else "  (NOT VERIFIED)"
+        print(f"[{c.n}] {c.title} - {c.publisher}, {c.date}. {c.url}  {c.source_id}[{c.start}:{c.end}]{mark}")
+    for flag in answer.flagged:
+        print(f"warning: {flag}", file=sys.stderr)
+    print(f"\n(answered by: {answer.model})")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.evaluate import calibrate, format_table, run_eval
+
+    if args.calibrate:
+        _print_json(calibrate(args.set))
+        return 0
+    say = None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr))
+    result = run_eval(args.set, split=args.split, baseline=not args.no_baseline, progress=say)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    if args.json:
+        _print_json(result)
+    else:
+        print(format_table(result))
+        if out is not None:
+            print(f"\nsaved: {out}")
+    return 0
+
+
 def _cmd_sources(args: argparse.Namespace) -> int:
     from bot.manifest import list_sources
 
@@ -103,6 +151,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-score", type=float, default=None, help="drop passages below this cosine similarity")
     p.add_argument("--json", action="store_true", help="print passages as JSON")
     p.set_defaults(func=_cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with verified citations (or refuse)")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="passages to retrieve (default BOT_ANSWER_K)")
+    p.add_argument("--source", action="append", help="only this source id (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.set_defaults(func=_cmd_ask)
+
+    p = sub.add_parser("eval", help="measure retrieval, answers, citations, refusals and stance on an eval set")
+    p.add_argument("--set", default=None, help="eval file or folder (default tests/eval/)")
+    p.add_argument("--split", choices=["dev", "test"], default=None, help="only this split (default: both)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the vanilla LangChain baseline")
+    p.add_argument("--calibrate", action="store_true", help="grid-search the refusal thresholds on the dev split")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--out", default=None, help="also save the JSON summary to this file")
+    p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("sources", help="list ingested sources")
     p.add_argument("--json", action="store_true")

@@ -39,7 +39,9 @@ def _load(name_or_path: str) -> SentenceTransformer:
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # the "Loading weights" bar is noise on every CLI call
     try:
         return SentenceTransformer(name_or_path, device="cpu", local_files_only=True)
     except (OSError, ValueError) as exc:

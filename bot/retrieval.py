@@ -26,13 +26,27 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(
     """a an and are as at be but by for from has have he her his how i in is it its of on or she that the their
     them they this to was were what when where which who why will with would do does did about into than then
-    there these those can could should many much more most some any""".split()
+    there these those can could should many much more most some any say says said tell told
+    according""".split()
 )
 
 
+_CURRENCY = re.compile(r"\$(?=\s?\d)|\bUS\$|\bUSD\b")
+_PERCENT = re.compile(r"%|\bper\s+cent\b", re.IGNORECASE)
+
+
+def stem(token: str) -> str:
+    """Strip a common English inflection ('transferred' -> 'transferr', 'prisons' -> 'prison'); crude but stable."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3 and not token.isdigit():
+            return token[: -len(suffix)]
+    return token
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens without stop words (numbers kept: '40,000' -> '40', '000')."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+    """Lower-case, lightly stemmed word tokens without stop words; '$5' gives 'dollar', '%' gives 'percent'."""
+    text = _PERCENT.sub(" percent ", _CURRENCY.sub(" dollar ", text))
+    return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
 
 
 @dataclass
@@ -50,6 +64,7 @@ class _Index:
     meta: dict[str, dict[str, str]]
     rows_by_source: dict[str, np.ndarray]
     bm25: Any
+    idf: dict[str, float]
 
     def text(self, row: int, settings: Settings) -> str:
         return source_text(self.source_of[row], settings)[int(self.starts[row]) : int(self.ends[row])]
@@ -106,6 +121,12 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
         rows_by_source[sid] = np.arange(first, len(ids))
         blocks.append(vectors)
         meta[sid] = entry.get("meta", {})
+    df: dict[str, int] = {}
+    for tokens in corpus_tokens:
+        for token in set(tokens):
+            df[token] = df.get(token, 0) + 1
+    n_docs = max(len(corpus_tokens), 1)
+    idf = {t: float(np.log((n_docs + 1) / (d + 0.5))) for t, d in df.items()}
     bm25 = None
     if ids:
         bm25 = bm25s.BM25()
@@ -123,7 +144,21 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
         meta=meta,
         rows_by_source=rows_by_source,
         bm25=bm25,
+        idf=idf,
     )
+
+
+def term_weights(text: str, settings: Settings | None = None) -> dict[str, float]:
+    """Return the query's content terms with their IDF in the index; a term the index never saw gets the highest."""
+    index = _load_index(settings or get_settings())
+    top = max(index.idf.values(), default=1.0)
+    return {t: index.idf.get(t, top) for t in tokenize(text)}
+
+
+def unknown_terms(text: str, settings: Settings | None = None) -> list[str]:
+    """Return the query's content terms that occur nowhere in the index."""
+    index = _load_index(settings or get_settings())
+    return [t for t in dict.fromkeys(tokenize(text)) if t not in index.idf]
 
 
 def clear_cache() -> None:

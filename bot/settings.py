@@ -97,6 +97,25 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries (with backoff) on transient LLM errors.")
     answer_k: int = Field(default=6, ge=1, le=50, description="Passages retrieved for an answer.")
     answer_max_sentences: int = Field(default=4, ge=1, le=20, description="Most sentences in an extractive answer.")
+    refuse_min_cosine: float = Field(
+        default=0.55,
+        ge=-1,
+        le=1,
+        description="Refuse unless some retrieved sentence is at least this similar to the question (calibrated on "
+        "the eval set's dev split; see bot/grounding.py).",
+    )
+    refuse_min_coverage: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Refuse unless that sentence also holds this IDF-weighted share of the question's terms.",
+    )
+    refuse_unknown_terms: int = Field(
+        default=3,
+        ge=0,
+        description="Refuse when at least this many of the question's content terms occur nowhere in the index "
+        "(0 turns the rule off).",
+    )
     max_question_chars: int = Field(
         default=4000, ge=10, description="Longest question or motion accepted; longer input is rejected."
     )
@@ -139,6 +158,29 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         """Folder where uploaded files are kept (inside the data dir)."""
         return self.data_dir / "uploads"
+
+    # --- debate work ---
+    clash_topics_file: Path = Field(
+        default=PROJECT_DIR / "corpus" / "clash_topics.yaml",
+        description="YAML file of the disputed figures `python -m bot clash` looks for (id, label, value pattern).",
+    )
+    brief_max_per_side: int = Field(default=25, ge=1, le=200, description="Largest per_side a brief may ask for.")
+    rebut_max_n: int = Field(
+        default=10, ge=1, le=100, description="Largest n (cards per block) a rebuttal may ask for."
+    )
+    card_min_similarity: float = Field(
+        default=0.3,
+        ge=-1,
+        le=1,
+        description="A card's key sentence must be at least this similar (cosine) to the contention or argument it "
+        "answers; contentions with nothing above it are reported as without evidence.",
+    )
+    card_max_chars: int = Field(
+        default=600, ge=80, le=5000, description="Longest card evidence: the key sentence plus neighbours up to this."
+    )
+    debate_llm_concurrency: int = Field(
+        default=4, ge=1, le=64, description="LLM requests sent at once for stance, tags and analysis."
+    )
 
 
 @functools.cache

@@ -6,9 +6,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot.phrases import BOT_WORDS_LABEL as BOT_WORDS
+
 Stance = Literal["pro", "con", "neutral"]
-BOT_WORDS = "bot's words"
-"""Label for any text the bot wrote itself (tags, analytic lines): never evidence."""
 
 
 def to_dict(obj: Any) -> Any:

@@ -1,0 +1,349 @@
+"""ask(): a question in, an answer out in which every sentence cites a retrieved passage, or a refusal.
+
+Two answerers share retrieval, the refusal decision and the checks in ``bot.grounding``:
+
+- extractive (default, no LLM): the answer is the most relevant verbatim sentences of the retrieved passages,
+  non-redundant, grouped by source in reading order, each followed by its ``[n]``;
+- an LLM (``BOT_LLM``): one LCEL chain per model, built once (prepare -> prompt -> model -> parser); its answer
+  is parsed and checked sentence by sentence, and unknown citations are removed and flagged.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bot.errors import BotError, LLMError
+from bot.grounding import (
+    Answerability,
+    Candidate,
+    answerability,
+    candidate_sentences,
+    coverage,
+    ground,
+    make_citation,
+    sentence_vectors,
+)
+from bot.llm import describe_error, make_chat_model, model_name
+from bot.phrases import REFUSAL
+from bot.prompts import fence_source, load_prompt
+from bot.retrieval import check_query, retrieve, term_weights, tokenize, unknown_terms
+from bot.settings import Settings, get_settings
+from bot.types import Answer, Citation, Passage, SentenceCheck
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
+
+History = Sequence[Any]
+"""Earlier turns: ``[(question, answer), ...]``, ``[{"role": ..., "content": ...}, ...]`` or ``[question, ...]``."""
+
+LEXICAL_WEIGHT = 0.3
+"""How much the IDF-weighted share of question terms in a sentence adds to its cosine when ranking sentences."""
+NUMBER_BONUS = 0.1
+"""Added to sentences holding a figure when the question asks for one ("how many", "what percentage", ...)."""
+KEEP_RATIO = 0.8
+"""A sentence joins the answer only if it scores at least this share of the best sentence's score."""
+REDUNDANT = 0.85
+"""A sentence this similar to one already chosen adds nothing and is skipped."""
+
+_ASKS_NUMBER = re.compile(
+    r"\b(how (many|much|long|often)|what (percentage|share|number|proportion|rate)|when|what year)\b", re.I
+)
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|so|what about|how about)\b"
+    r"|\b(they|them|their|theirs|it|its|this|that|those|these|he|she|his|her)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A streaming update: the answer text so far (the final item of ``ask_stream`` is the checked Answer)."""
+
+    text: str
+
+
+@dataclass
+class _Prepared:
+    question: str
+    query: str
+    passages: list[Passage]
+    cands: list[Candidate]
+    scores: np.ndarray
+    vectors: np.ndarray
+    check: Answerability
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def ask(
+    question: str,
+    *,
+    k: int | None = None,
+    history: History | None = None,
+    sources: list[str] | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """Answer a question from the indexed sources, every sentence cited, or refuse with the closest material."""
+    result: Answer | None = None
+    for event in ask_stream(question, k=k, history=history, sources=sources, settings=settings):
+        if isinstance(event, Answer):
+            result = event
+    assert result is not None  # ask_stream always ends with an Answer or raises
+    return result
+
+
+def ask_stream(
+    question: str,
+    *,
+    k: int | None = None,
+    history: History | None = None,
+    sources: list[str] | None = None,
+    settings: Settings | None = None,
+) -> Iterator[Partial | Answer]:
+    """Yield Partial updates while the answer is made, then the final, checked Answer."""
+    settings = settings or get_settings()
+    began = time.perf_counter()
+    question = check_query(question, settings, what="question")
+    k = settings.answer_k if k is None else k
+    model = make_chat_model(settings)
+    query = standalone_query(question, history, model, settings)
+    if model is None:
+        prepared = prepare(question, query, k, sources, settings)
+        yield from _extractive(prepared, settings, began)
+        return
+    yield from _llm_answer(model, question, query, k, sources, settings, began)
+
+
+def prepare(question: str, query: str, k: int, sources: list[str] | None, settings: Settings) -> _Prepared:
+    """Retrieve passages, split them into sentences and score each sentence against the query."""
+    from bot.embeddings import embed_query
+
+    t0 = time.perf_counter()
+    passages = retrieve(query, k, sources=sources, settings=settings)
+    t1 = time.perf_counter()
+    cands = candidate_sentences(passages)
+    vectors = sentence_vectors([c.text for c in cands], settings)
+    qvec = embed_query(query, settings)
+    cosines = vectors @ qvec if cands else np.zeros(0, dtype=np.float32)
+    terms = term_weights(query, settings)
+    covs = np.array([coverage(terms, c.text) for c in cands], dtype=np.float32)
+    check = answerability(cosines, covs, unknown_terms(query, settings), settings)
+    scores = cosines + LEXICAL_WEIGHT * covs
+    if _ASKS_NUMBER.search(question) and cands:
+        scores = scores + NUMBER_BONUS * np.array([bool(re.search(r"\d", c.text)) for c in cands], dtype=np.float32)
+    timings = {"retrieve_ms": (t1 - t0) * 1000, "score_ms": (time.perf_counter() - t1) * 1000}
+    return _Prepared(question, query, passages, cands, scores, vectors, check, timings)
+
+
+def _extractive(prepared: _Prepared, settings: Settings, began: float) -> Iterator[Partial | Answer]:
+    if not prepared.check.answerable:
+        yield _refusal(prepared, "extractive", began)
+        return
+    chosen = _choose(prepared, settings.answer_max_sentences)
+    # Reading order: sources in the order of their best sentence, sentences within a source in text order.
+    rank_of_source: dict[str, int] = {}
+    for i in chosen:
+        rank_of_source.setdefault(prepared.passages[prepared.cands[i].passage].source_id, len(rank_of_source))
+    chosen.sort(
+        key=lambda i: (rank_of_source[prepared.passages[prepared.cands[i].passage].source_id], prepared.cands[i].start)
+    )
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for i in chosen:
+        cand = prepared.cands[i]
+        citation = make_citation(len(citations) + 1, prepared.passages[cand.passage], cand.start, cand.end, settings)
+        if not citation.verified:  # pragma: no cover - the offsets come from the stored text itself
+            continue
+        citations.append(citation)
+        parts.append(f"{citation.quote} [{citation.n}]")
+        yield Partial(" ".join(parts))
+    sentences = [SentenceCheck(c.quote, (c.n,), True, 1.0) for c in citations]
+    yield Answer(
+        question=prepared.question,
+        text=" ".join(parts),
+        citations=citations,
+        refused=False,
+        model="extractive",
+        metrics=_metrics(
+            prepared, began, citations=len(citations), supported_ratio=1.0, quotes_verified=len(citations)
+        ),
+        sentences=sentences,
+        query=prepared.query,
+    )
+
+
+def _choose(prepared: _Prepared, limit: int) -> list[int]:
+    order = list(np.argsort(-prepared.scores, kind="stable"))
+    best = float(prepared.scores[order[0]])
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) >= limit or float(prepared.scores[i]) < best * KEEP_RATIO:
+            break
+        if chosen and float(np.max(prepared.vectors[chosen] @ prepared.vectors[i])) >= REDUNDANT:
+            continue
+        chosen.append(int(i))
+    return chosen
+
+
+def _refusal(prepared: _Prepared, model: str, began: float) -> Answer:
+    return Answer(
+        question=prepared.question,
+        text=REFUSAL,
+        citations=[],
+        refused=True,
+        model=model,
+        metrics=_metrics(prepared, began, citations=0, supported_ratio=0.0, quotes_verified=0),
+        closest=prepared.passages[:3],
+        query=prepared.query,
+    )
+
+
+def _metrics(prepared: _Prepared, began: float, **extra: float | int) -> dict[str, float | int]:
+    out: dict[str, float | int] = {
+        "best_cosine": round(prepared.check.cosine, 4),
+        "best_coverage": round(prepared.check.coverage, 4),
+        "passages": len(prepared.passages),
+        **{k: round(v, 2) for k, v in prepared.timings.items()},
+        **extra,
+    }
+    out["total_ms"] = round((time.perf_counter() - began) * 1000, 2)
+    return out
+
+
+# --- follow-up questions ------------------------------------------------------------------------
+
+
+def previous_questions(history: History | None) -> list[str]:
+    """Return the user's earlier questions from any supported history shape."""
+    out: list[str] = []
+    for turn in history or []:
+        if isinstance(turn, str):
+            out.append(turn)
+        elif isinstance(turn, dict):
+            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
+                out.append(turn["content"])
+        elif isinstance(turn, list | tuple) and turn and isinstance(turn[0], str):
+            out.append(turn[0])
+    return [q for q in out if q.strip()]
+
+
+def standalone_query(question: str, history: History | None, model: BaseChatModel | None, settings: Settings) -> str:
+    """Make a follow-up retrievable on its own: an LLM rewrites it; without one, earlier key terms are carried."""
+    earlier = previous_questions(history)
+    if not earlier:
+        return question
+    if model is not None:
+        lines = "\n".join(f"- {q}" for q in earlier[-3:])
+        prompt = load_prompt("rewrite", settings).render(history=lines, question=question)
+        try:
+            reply = model.invoke(prompt)
+        except Exception as exc:  # the provider's own error types
+            raise describe_error(exc, settings) from exc
+        text = str(reply.content).strip().strip('"').strip()
+        return text.splitlines()[0] if text else question
+    if not _is_follow_up(question):
+        return question
+    own = set(tokenize(question))
+    weights = term_weights(earlier[-1], settings)
+    carried = [t for t, _ in sorted(weights.items(), key=lambda kv: -kv[1]) if t not in own][:6]
+    return f"{question} {' '.join(carried)}".strip()
+
+
+def _is_follow_up(question: str) -> bool:
+    return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 2
+
+
+# --- the LLM path -------------------------------------------------------------------------------
+
+_CHAINS: dict[int, tuple[Any, Runnable]] = {}
+_CHAINS_LOCK = threading.Lock()
+
+
+def get_chain(model: BaseChatModel, settings: Settings) -> Runnable:
+    """Return the answer chain for this model, built once: prepare -> prompt -> model -> parser."""
+    key = id(model)
+    with _CHAINS_LOCK:
+        cached = _CHAINS.get(key)
+        if cached is not None and cached[0] is model:
+            return cached[1]
+        chain = _build_chain(model, settings)
+        _CHAINS[key] = (model, chain)
+        return chain
+
+
+def _build_chain(model: BaseChatModel, settings: Settings) -> Runnable:
+    from langchain_core.messages import SystemMessage
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnableBranch, RunnableLambda, RunnablePassthrough
+
+    system = load_prompt("answer_system", settings).render()
+    prompt = ChatPromptTemplate.from_messages([SystemMessage(content=system), ("human", "{user}")])
+    user_template = load_prompt("answer", settings)
+
+    def prepare_step(x: dict[str, Any]) -> _Prepared:
+        return prepare(x["question"], x["query"], x["k"], x["sources"], x["settings"])
+
+    def user_message(x: dict[str, Any]) -> dict[str, str]:
+        passages: list[Passage] = x["prepared"].passages
+        blocks = "\n\n".join(fence_source(n, p.title, p.publisher, p.date, p.text) for n, p in enumerate(passages, 1))
+        return {"user": user_template.render(sources=blocks, question=x["question"])}
+
+    generate = RunnableLambda(user_message) | prompt | model | StrOutputParser()
+    refuse: Runnable = RunnableLambda(lambda x: REFUSAL)
+    return RunnablePassthrough.assign(prepared=RunnableLambda(prepare_step)) | RunnablePassthrough.assign(
+        answer=RunnableBranch((lambda x: not x["prepared"].check.answerable, refuse), generate)
+    )
+
+
+def _llm_answer(
+    model: BaseChatModel,
+    question: str,
+    query: str,
+    k: int,
+    sources: list[str] | None,
+    settings: Settings,
+    began: float,
+) -> Iterator[Partial | Answer]:
+    chain = get_chain(model, settings)
+    inputs = {"question": question, "query": query, "k": k, "sources": sources, "settings": settings}
+    prepared: _Prepared | None = None
+    text = ""
+    try:
+        for chunk in chain.stream(inputs):
+            if "prepared" in chunk:
+                prepared = chunk["prepared"]
+            if "answer" in chunk and isinstance(chunk["answer"], str):
+                text += chunk["answer"]
+                yield Partial(text)
+    except BotError:
+        raise
+    except Exception as exc:  # the provider's own error types
+        raise describe_error(exc, settings) from exc
+    if prepared is None:  # pragma: no cover - the chain always emits its prepare step
+        raise LLMError("The answer chain produced nothing.", "Try again.")
+    name = model_name(settings)
+    if not prepared.check.answerable or REFUSAL.rstrip(".").lower() in text.lower():
+        yield _refusal(prepared, name, began)
+        return
+    if not text.strip():
+        raise LLMError(f"The LLM ({name}) returned an empty answer.", "Try again, or set BOT_LLM=extractive.")
+    checked = ground(text, prepared.passages, settings)
+    yield Answer(
+        question=question,
+        text=checked.text,
+        citations=checked.citations,
+        refused=False,
+        model=name,
+        metrics=_metrics(prepared, began, **checked.metrics),
+        sentences=checked.sentences,
+        flagged=checked.flagged,
+        query=query,
+    )

@@ -1,0 +1,22 @@
+"""Fixed phrases, defined once: prompts, the answerers, the UI and the tests import them from here."""
+
+from __future__ import annotations
+
+import re
+
+REFUSAL = "The loaded sources do not answer this question."
+"""Said (verbatim) by every answerer, LLM or extractive, when the sources do not cover the question."""
+
+CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+"""A citation marker: ``[1]`` or ``[1, 3]``."""
+
+BOT_WORDS_LABEL = "bot's words"
+"""How text the bot wrote itself (tags, analytic lines) is labelled: never evidence."""
+
+CLOSEST_LABEL = "Closest material (not an answer)"
+"""Heading over the passages shown with a refusal."""
+
+
+def marker(n: int) -> str:
+    """Return the citation marker for source ``n``."""
+    return f"[{n}]"

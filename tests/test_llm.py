@@ -1,0 +1,123 @@
+"""The real `openai:` provider path against a fake OpenAI-compatible server; provider errors are clear."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot import llm
+from bot.__main__ import main
+from bot.answer import ask
+from bot.errors import LLMError
+from bot.settings import Settings, get_settings
+
+from .conftest import make_settings
+from .fakes import FakeOpenAI
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI().running() as fake:
+        yield fake
+
+
+def openai_settings(base: Settings, fake: FakeOpenAI, **extra: Any) -> Settings:
+    return make_settings(
+        base.data_dir,
+        base.corpus_dir,
+        llm="openai:fake-model",
+        llm_base_url=fake.url,
+        llm_api_key="sk-test-secret",
+        **{"llm_max_retries": 0, "llm_timeout": 5.0, **extra},
+    )
+
+
+def test_openai_provider_end_to_end(fixture_index: Settings, server: FakeOpenAI) -> None:
+    s = openai_settings(fixture_index, server)
+    server.queue.append("The new prison has room for about 40,000 inmates [1].")
+    answer = ask("How many inmates can the prison hold?", settings=s)
+    assert answer.model == "openai:fake-model"
+    assert not answer.refused and answer.citations and "40,000" in answer.citations[0].quote
+    request = server.requests[-1]
+    assert request["path"] == "/v1/chat/completions" and request["body"]["model"] == "fake-model"
+    assert request["auth"] == "Bearer sk-test-secret"
+    messages = request["body"]["messages"]
+    assert messages[0]["role"] == "system" and '<source n="1"' in messages[1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [(("status", 500), "failed"), (("status", 401), "rejected the API key"), (("status", 429), "rate-limiting")],
+)
+def test_http_errors_become_clear_llm_errors(
+    fixture_index: Settings, server: FakeOpenAI, item: tuple[str, int], message: str
+) -> None:
+    server.queue.append(item)
+    with pytest.raises(LLMError, match=message) as info:
+        ask("How many inmates can the prison hold?", settings=openai_settings(fixture_index, server))
+    assert "sk-test-secret" not in str(info.value)
+
+
+def test_retries_with_backoff_then_succeeds(fixture_index: Settings, server: FakeOpenAI) -> None:
+    server.queue.extend([("status", 500), "It holds about 40,000 inmates [1]."])
+    answer = ask(
+        "How many inmates can the prison hold?", settings=openai_settings(fixture_index, server, llm_max_retries=2)
+    )
+    assert not answer.refused and len(server.requests) == 2
+
+
+def test_timeout_is_a_clear_error(fixture_index: Settings, server: FakeOpenAI) -> None:
+    server.queue.append(("sleep", 3))
+    with pytest.raises(LLMError, match="did not answer"):
+        ask("How many inmates can the prison hold?", settings=openai_settings(fixture_index, server, llm_timeout=1.0))
+
+
+def test_malformed_reply_is_an_error(fixture_index: Settings, server: FakeOpenAI) -> None:
+    server.queue.append(("raw", "this is not json"))
+    with pytest.raises(LLMError):
+        ask("How many inmates can the prison hold?", settings=openai_settings(fixture_index, server))
+
+
+def test_cli_exits_nonzero_with_the_message(
+    fixture_index: Settings, server: FakeOpenAI, use_env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_env(fixture_index, llm="openai:fake-model", llm_base_url=server.url, llm_max_retries="0")
+    server.queue.append(("status", 500))
+    assert main(["ask", "How many inmates can the prison hold?", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "error: The LLM (openai:fake-model) failed" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("gpt-4o", "provider:model"),
+        ("nosuch:model", "Unknown LLM provider"),
+        ("openai:", "provider:model"),
+    ],
+)
+def test_bad_llm_setting(spec: str, message: str, tmp_path: Any) -> None:
+    with pytest.raises(LLMError, match=message):
+        llm.make_chat_model(make_settings(tmp_path, llm=spec))
+
+
+def test_missing_provider_package_names_the_fix(tmp_path: Any) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("langchain_ollama") is not None:
+        pytest.skip("langchain-ollama is installed here, so the missing-package path cannot be shown")
+    with pytest.raises(LLMError, match=r"pip install -e '\.\[ollama\]'"):
+        llm.make_chat_model(make_settings(tmp_path, llm="ollama:llama3.1"))
+
+
+def test_missing_key_names_the_fix(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(LLMError, match="BOT_LLM_API_KEY"):
+        llm.make_chat_model(make_settings(tmp_path, llm="openai:gpt-4o-mini"))
+
+
+def test_default_is_extractive() -> None:
+    assert get_settings().llm == "extractive"
+    assert llm.make_chat_model(get_settings()) is None
