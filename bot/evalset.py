@@ -115,7 +115,8 @@ def _question(raw: Any, file: Path) -> EvalQuestion:
     answer = str(raw.get("answer") or "")
     if qtype == "factual" and (not gold or not answer.strip()):
         raise InputError(
-            f"Factual question {raw.get('id')!r} in {file} needs gold_sources and answer.", "Add both, or mark it unanswerable."
+            f"Factual question {raw.get('id')!r} in {file} needs gold_sources and answer.",
+            "Add both, or mark it unanswerable.",
         )
     return EvalQuestion(
         id=_field(raw, "id", file),

@@ -34,7 +34,9 @@ def test_every_source_has_full_provenance() -> None:
 
 
 def test_both_sides_are_covered() -> None:
-    leanings = Counter(read_source(p, make_settings(SHIPPED_CORPUS / ".unused", SHIPPED_CORPUS)).meta["leaning"] for p in SOURCES)
+    leanings = Counter(
+        read_source(p, make_settings(SHIPPED_CORPUS / ".unused", SHIPPED_CORPUS)).meta["leaning"] for p in SOURCES
+    )
     assert leanings["pro"] >= 8 and leanings["con"] >= 8 and leanings["mixed"] >= 1, leanings
 
 
