@@ -171,6 +171,8 @@ class Brief:
     con: list[Card]
     coverage: dict[str, Any] = field(default_factory=dict)
     model: str = "extractive"
+    contentions: dict[str, str] = field(default_factory=dict)
+    """Claim of each contention id the cards' ``contention`` fields name (pro first, in the motion's order)."""
 
 
 @dataclass
@@ -185,17 +187,18 @@ class A2Block:
 
 @dataclass
 class Rebuttal:
-    """Answer-to blocks against an opponent's argument."""
+    """Answer-to blocks against an opponent's argument; ``answer_side`` is the side its cards take."""
 
     argument: str
     argument_stance: Stance
     blocks: list[A2Block]
     model: str = "extractive"
+    answer_side: Stance = "neutral"
 
 
 @dataclass
 class ClashSide:
-    """One source's figure or claim on a disputed point."""
+    """One source's figure or claim on a disputed point: the figure as the source words it, and its card."""
 
     value: str
     card: Card
@@ -203,7 +206,8 @@ class ClashSide:
 
 @dataclass
 class ClashPoint:
-    """A point on which sources give different figures or claims."""
+    """A point on which sources give different figures or claims, lowest figure first."""
 
     topic: str
     sides: list[ClashSide]
+    id: str = ""

@@ -1,0 +1,136 @@
+"""rebut(): answer-to (A2) blocks against an opponent's argument, built from the other side's cards.
+
+The argument (a sentence, or a pasted card) is split into its points (sentences, at most ``MAX_POINTS``). Its side
+is its stance toward the default motion; when that is neutral, the side of the contention it is closest to. Each
+point gets one block: sentences taking the *other* side, ranked by similarity to the point and to the answering
+side's contentions closest to it, grown into verified cards (as in ``bot.brief``) from several sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.brief import Candidate, Picker, check_count, clean_line, relevance
+from bot.chunking import split_sentences
+from bot.motions import Contention, Motion, Side, default_motion
+from bot.prompts import fence_source, load_prompt
+from bot.settings import Settings, get_settings
+from bot.stance import SentenceTable, classify, label, llm_replies, sentence_table
+from bot.types import A2Block, Card, Rebuttal
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+MAX_POINTS = 3
+"""A pasted card is answered point by point, up to this many sentences."""
+POINT_WEIGHT = 0.75
+"""Weight of a sentence's similarity to the point itself; the rest goes to the answering contentions."""
+ANSWER_CONTENTIONS = 3
+"""How many of the answering side's contentions (closest to the point) steer the search."""
+
+
+def rebut(argument: str, *, n: int = 3, settings: Settings | None = None) -> Rebuttal:
+    """Return A2 blocks answering the argument: for each of its points, up to n cards from the other side."""
+    settings = settings or get_settings()
+    from bot.llm import make_chat_model, model_name
+    from bot.retrieval import check_query
+
+    text = check_query(argument, settings, what="argument")
+    n = check_count(n, "n", settings.rebut_max_n, "BOT_REBUT_MAX_N")
+    motion = default_motion(settings)
+    verdict = classify([text], motion, settings=settings)[0]
+    side: Side = "pro" if verdict.score > 0 else "con"
+    if verdict.stance == "neutral":
+        side = nearest_side(text, motion, settings)
+    answer: Side = "con" if side == "pro" else "pro"
+
+    table = sentence_table(settings)
+    scores = table.scores(motion, settings)
+    policy = table.policy_scores(motion, settings)
+    sign = 1.0 if answer == "pro" else -1.0
+    # On the argument's own topic, closeness to a side's contentions says little about the side: a neutral
+    # sentence whose cues, voice and leaning clearly take the answering side answers it too (shown as neutral).
+    eligible = ((sign * scores >= 1) & (sign * policy >= 0)) | ((np.abs(scores) < 1) & (sign * policy >= 1))
+    points = split_points(text)
+    pools = {i: answer_pool(table, point, motion, answer, eligible, scores, settings) for i, point in enumerate(points)}
+    picker = Picker(table, scores, settings)
+    picked = picker.pick(pools, n)
+    blocks = [A2Block(answers=point, cards=picked[i]) for i, point in enumerate(points)]
+    chat = make_chat_model(settings)
+    if chat is not None:
+        blocks = analyse(chat, blocks, settings)
+    return Rebuttal(
+        argument=text,
+        argument_stance=verdict.stance,
+        blocks=blocks,
+        model=model_name(settings),
+        answer_side=answer,
+    )
+
+
+def split_points(text: str) -> list[str]:
+    """Return the argument's points: its sentences of three words or more, at most MAX_POINTS (else the whole)."""
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    points = [s for s in sentences if len(s.split()) >= 3]
+    return points[:MAX_POINTS] or [text]
+
+
+def nearest_side(text: str, motion: Motion, settings: Settings) -> Side:
+    """Return the side of the contention most similar to the text (pro when the motion has none)."""
+    from bot.embeddings import embed_query, embed_texts
+
+    if not motion.contentions:
+        return "pro"
+    sims = embed_texts([c.claim for c in motion.contentions], settings) @ embed_query(text, settings)
+    return motion.contentions[int(np.argmax(sims))].side
+
+
+def answer_pool(
+    table: SentenceTable,
+    point: str,
+    motion: Motion,
+    side: Side,
+    eligible: np.ndarray,
+    scores: np.ndarray,
+    settings: Settings,
+) -> list[Candidate]:
+    """Return candidates answering a point: eligible sentences close to it and to the answering contentions."""
+    own = list(motion.side(side))
+    to_point = relevance(table, [point], settings)[:, 0]
+    targets: list[Contention] = []
+    if own:
+        from bot.embeddings import embed_query, embed_texts
+
+        closeness = embed_texts([c.claim for c in own], settings) @ embed_query(point, settings)
+        targets = [own[int(j)] for j in np.argsort(-closeness)[:ANSWER_CONTENTIONS]]
+    to_targets = relevance(table, [c.claim for c in targets], settings) if targets else None
+    out = []
+    for row in np.flatnonzero(eligible):
+        best = int(np.argmax(to_targets[row])) if to_targets is not None else -1
+        sim_target = float(to_targets[row, best]) if to_targets is not None else float(to_point[row])
+        score = POINT_WEIGHT * float(to_point[row]) + (1 - POINT_WEIGHT) * sim_target
+        if max(float(to_point[row]), sim_target) >= settings.card_min_similarity:
+            own_stance = label(float(scores[row]))
+            contention = targets[best] if targets else None
+            out.append(Candidate(int(row), side, contention, score, float(to_point[row]), own_stance))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def analyse(chat: BaseChatModel, blocks: list[A2Block], settings: Settings) -> list[A2Block]:
+    """Ask the model for a short analytic line per block (prompts/analysis.md), marked as the bot's words."""
+    prompt = load_prompt("analysis", settings)
+    todo = [b for b in blocks if b.cards]
+    prompts = [prompt.render(argument=b.answers, evidence=evidence_text(b.cards)) for b in todo]
+    replies = dict(zip(map(id, todo), llm_replies(chat, prompts, settings), strict=True))
+    return [replace(b, analysis=clean_line(replies[id(b)], 60)) if id(b) in replies else b for b in blocks]
+
+
+def evidence_text(cards: list[Card]) -> str:
+    """Return the cards as numbered, fenced sources for a prompt."""
+    return "\n\n".join(
+        fence_source(i, c.cite.title, c.cite.publisher, c.cite.date, c.evidence) for i, c in enumerate(cards, 1)
+    )
