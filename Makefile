@@ -22,7 +22,8 @@ ingest: $(STAMP)
 	$(PY) -m bot ingest
 
 run: ingest
-	$(PY) -m bot search "How many inmates can CECOT hold?" -k 3
+	@echo "Starting the app: open http://$${BOT_HOST:-127.0.0.1}:$${BOT_PORT:-7860} (Ctrl+C stops it)"
+	$(PY) app.py
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,14 +42,26 @@ def manifest_path(settings: Settings) -> Path:
     return settings.data_dir / "manifest.json"
 
 
+_SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,199}")
+
+
+def check_source_id(source_id: object) -> str:
+    """Return the id if it has the shape ingest gives ids (a slug), else raise NotFoundError: never a path."""
+    if not isinstance(source_id, str) or not _SOURCE_ID.fullmatch(source_id):
+        raise NotFoundError(
+            f"No ingested source with id {str(source_id)[:80]!r}.", "List the ids with `python -m bot sources`."
+        )
+    return source_id
+
+
 def text_path(settings: Settings, source_id: str) -> Path:
     """Return where a source's stored (normalised) text lives."""
-    return settings.data_dir / "texts" / f"{source_id}.txt"
+    return settings.data_dir / "texts" / f"{check_source_id(source_id)}.txt"
 
 
 def vectors_path(settings: Settings, source_id: str) -> Path:
     """Return where a source's passage vectors live (a local copy used for diversity and grounding)."""
-    return settings.data_dir / "vectors" / f"{source_id}.npy"
+    return settings.data_dir / "vectors" / f"{check_source_id(source_id)}.npy"
 
 
 def load_manifest(settings: Settings | None = None) -> Manifest:

@@ -69,3 +69,17 @@ def use_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     yield apply
     reset_settings()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the bad-input battery's tally (see tests/test_battery.py)."""
+    import sys
+
+    module = sys.modules.get("tests.test_battery")
+    results: dict[str, str] = getattr(module, "RESULTS", {}) if module else {}
+    if results:
+        crashed = sum(1 for v in results.values() if v.startswith("CRASH"))
+        terminalreporter.write_line(
+            f"bad-input battery: {len(results)} bad inputs tried through the API, CLI, uploads and web; "
+            f"{crashed} crashed"
+        )

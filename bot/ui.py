@@ -1,0 +1,472 @@
+"""The Gradio app: thin handlers over the public functions; all source text is HTML-escaped before display."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bot.errors import BotError
+from bot.phrases import BOT_WORDS_LABEL, CLOSEST_LABEL, REFUSAL
+from bot.settings import Settings, get_settings
+from bot.types import A2Block, Answer, Brief, Card, Passage, Rebuttal, to_dict
+
+CSS = """
+.cite { cursor: help; text-decoration: none; font-weight: 600; }
+.refusal { border-left: 4px solid #b45309; padding-left: 8px; }
+.card { border: 1px solid #d4d4d8; border-radius: 6px; padding: 8px; margin: 6px 0; }
+.card mark { background: #fde047; text-decoration: underline; }
+.bot-words { font-size: 0.8em; color: #6b7280; }
+.stance-pro { color: #15803d; } .stance-con { color: #b91c1c; } .stance-neutral { color: #6b7280; }
+"""
+
+
+# --- formatting (the tasks return typed results; only the UI makes HTML) ---------------------------
+
+
+def esc(text: object) -> str:
+    """Escape anything shown in the page: sources are data and never markup."""
+    return html.escape(str(text), quote=True)
+
+
+def answer_html(answer: Answer) -> str:
+    """Render an answer: inline [n] markers with the exact quote on hover, then the sources list."""
+    if answer.refused:
+        items = "".join(
+            f"<li><b>{esc(p.title)}</b> ({esc(p.publisher)}, {esc(p.date)}): “{esc(p.text)}”</li>"
+            for p in answer.closest
+        )
+        closest = f"<p><b>{esc(CLOSEST_LABEL)}:</b></p><ul>{items}</ul>" if items else ""
+        return f'<div class="refusal"><p>⚠️ <b>{esc(REFUSAL)}</b></p>{closest}</div>'
+    by_n = {c.n: c for c in answer.citations}
+
+    def marker(match: re.Match[str]) -> str:
+        out = []
+        for raw in match.group(1).split(","):
+            c = by_n.get(int(raw))
+            if c is None:
+                out.append(f"[{esc(raw.strip())}]")
+                continue
+            tip = esc(f"“{c.quote}” — {c.title}, {c.publisher}, {c.date}")
+            out.append(f'<a class="cite" href="{esc(c.url)}" title="{tip}" target="_blank">[{c.n}]</a>')
+        return "".join(out)
+
+    body = re.sub(r"\[(\d+(?:\s*,\s*\d+)*)\]", marker, esc(answer.text))
+    label = (
+        "verbatim sentences from the sources"
+        if answer.model == "extractive"
+        else f"written by {esc(answer.model)} ({esc(BOT_WORDS_LABEL)}), every sentence checked against its source"
+    )
+    sources = "".join(
+        f'<li>[{c.n}] <a href="{esc(c.url)}" target="_blank">{esc(c.title)}</a> — {esc(c.publisher)}, {esc(c.date)}'
+        f"<br><small>“{esc(c.quote)}” ({esc(c.source_id)} [{c.start}:{c.end}])</small></li>"
+        for c in answer.citations
+    )
+    flags = "".join(f"<li>⚠️ {esc(f)}</li>" for f in answer.flagged)
+    return (
+        f"<p>{body}</p><p class='bot-words'>Answer: {label}.</p>"
+        f"<details open><summary>Sources</summary><ol>{sources}</ol></details>" + (f"<ul>{flags}</ul>" if flags else "")
+    )
+
+
+def card_html(card: Card) -> str:
+    """Render a card: tag (bot's words), cite with author and year bold, evidence with highlights marked."""
+    cite = card.cite
+    pieces, at = [], card.start
+    for span in sorted(card.highlight, key=lambda s: s.start):
+        pieces.append(esc(card.evidence[at - card.start : span.start - card.start]))
+        pieces.append(f"<mark>{esc(span.text)}</mark>")
+        at = span.end
+    pieces.append(esc(card.evidence[at - card.start :]))
+    return (
+        f'<div class="card"><p><b>{esc(card.tag)}</b> <span class="bot-words">({esc(card.tag_origin)})</span> '
+        f'<span class="stance-{esc(card.stance)}">[{esc(card.stance)}]</span></p>'
+        f"<p><b>{esc(cite.author or cite.publisher)} {esc(cite.year)}</b>, {esc(cite.publisher)}, {esc(cite.date)}, "
+        f'“{esc(cite.title)}”, <a href="{esc(cite.url)}" target="_blank">{esc(cite.url)}</a></p>'
+        f"<p>{''.join(pieces)}</p><p class='bot-words'>id: {esc(card.id)} · {esc(card.source_id)} "
+        f"[{card.start}:{card.end}]</p></div>"
+    )
+
+
+def brief_html(brief: Brief) -> tuple[str, str, str]:
+    """Render the pro cards, the con cards and the coverage report."""
+    pro = "".join(card_html(c) for c in brief.pro) or "<p>No pro evidence found.</p>"
+    con = "".join(card_html(c) for c in brief.con) or "<p>No con evidence found.</p>"
+    cov = brief.coverage
+    lines = [f"- **{k}**: {esc(json.dumps(v, ensure_ascii=False))}" for k, v in cov.items()]
+    return pro, con, "\n".join(lines)
+
+
+def rebuttal_html(rebuttal: Rebuttal) -> str:
+    """Render A2 blocks."""
+    parts = [f"<p>Argument read as <b>{esc(rebuttal.argument_stance)}</b>.</p>"]
+    for block in rebuttal.blocks:
+        parts.append(_block_html(block))
+    if not rebuttal.blocks:
+        parts.append("<p>No answering evidence found in the sources.</p>")
+    return "".join(parts)
+
+
+def _block_html(block: A2Block) -> str:
+    analysis = (
+        f"<p><i>{esc(block.analysis)}</i> <span class='bot-words'>({esc(block.analysis_origin)})</span></p>"
+        if block.analysis
+        else ""
+    )
+    return f"<h4>A2: {esc(block.answers)}</h4>{analysis}" + "".join(card_html(c) for c in block.cards)
+
+
+def passages_json(passages: list[Passage]) -> list[dict[str, Any]]:
+    """Passages as JSON-ready dicts."""
+    return to_dict(passages)
+
+
+# --- the app ---------------------------------------------------------------------------------------
+
+
+def _fail(exc: BotError) -> gr.Error:
+    return gr.Error(str(exc))
+
+
+def build_app(settings: Settings | None = None) -> gr.Blocks:
+    """Build the whole app (no model is loaded until the first request)."""
+    settings = settings or get_settings()
+    from bot.motions import default_motion
+
+    try:
+        motion_text = default_motion(settings).text
+    except BotError:
+        motion_text = ""
+
+    cards_seen: dict[str, Card] = {}
+
+    def remember(cards: list[Card]) -> list[str]:
+        for card in cards:
+            cards_seen[card.id] = card
+        return [c.id for c in cards]
+
+    # ---- handlers --------------------------------------------------------------------------------
+
+    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
+        from bot.answer import Partial, ask_stream
+
+        earlier = [h for h in history if isinstance(h, dict)]
+        try:
+            for event in ask_stream(message, history=earlier, settings=settings):
+                if isinstance(event, Partial):
+                    yield esc(event.text)
+                else:
+                    yield answer_html(event)
+        except BotError as exc:
+            raise _fail(exc) from exc
+
+    def api_ask(question: str) -> dict[str, Any]:
+        from bot.answer import ask
+
+        try:
+            return to_dict(ask(question, settings=settings))
+        except BotError as exc:
+            raise _fail(exc) from exc
+
+    def api_search(query: str, k: int = 5) -> list[dict[str, Any]]:
+        from bot.retrieval import retrieve
+
+        try:
+            return passages_json(retrieve(query, int(k), settings=settings))
+        except BotError as exc:
+            raise _fail(exc) from exc
+
+    def api_brief(motion: str, per_side: int = 5) -> dict[str, Any]:
+        from bot.brief import brief
+
+        try:
+            return to_dict(brief(motion, per_side=int(per_side), settings=settings))
+        except BotError as exc:
+            raise _fail(exc) from exc
+
+    def api_rebut(argument: str, n: int = 3) -> dict[str, Any]:
+        from bot.rebuttal import rebut
+
+        try:
+            return to_dict(rebut(argument, n=int(n), settings=settings))
+        except BotError as exc:
+            raise _fail(exc) from exc
+
+    def run_brief(motion: str, per_side: float) -> tuple[str, str, str, str | None, str | None, Any]:
+        from bot.brief import brief
+        from bot.export import brief_to_docx, brief_to_markdown
+
+        try:
+            result = brief(motion, per_side=int(per_side), settings=settings)
+        except BotError as exc:
+            raise _fail(exc) from exc
+        pro, con, cov = brief_html(result)
+        folder = Path(tempfile.mkdtemp(prefix="brief-"))
+        docx_path, md_path = folder / "brief.docx", folder / "brief.md"
+        brief_to_docx(result, docx_path)
+        md_path.write_text(brief_to_markdown(result), encoding="utf-8")
+        ids = remember(result.pro + result.con)
+        return pro, con, cov, str(docx_path), str(md_path), gr.update(choices=ids, value=ids[0] if ids else None)
+
+    def run_rebut(argument: str, n: float) -> tuple[str, Any]:
+        from bot.rebuttal import rebut
+
+        try:
+            result = rebut(argument, n=int(n), settings=settings)
+        except BotError as exc:
+            raise _fail(exc) from exc
+        ids = remember([c for b in result.blocks for c in b.cards])
+        return rebuttal_html(result), gr.update(choices=ids, value=ids[0] if ids else None)
+
+    def save_to_file(card_id: str | None) -> tuple[str, Any]:
+        from bot.evidence import save_card
+
+        if not card_id or card_id not in cards_seen:
+            raise gr.Error("Pick a card first (make a brief or a rebuttal).")
+        try:
+            cards = save_card(cards_seen[card_id], settings)
+        except BotError as exc:
+            raise _fail(exc) from exc
+        return f"Saved. Your file holds {len(cards)} card(s).", my_file_choices(cards)
+
+    def my_file_choices(cards: list[Card] | None = None) -> Any:
+        from bot.evidence import load_cards
+
+        cards = load_cards(settings) if cards is None else cards
+        return gr.update(choices=[(f"{c.tag[:70]} — {c.cite.publisher}", c.id) for c in cards], value=None)
+
+    def my_file_view() -> tuple[str, Any]:
+        from bot.evidence import load_cards
+
+        try:
+            cards = load_cards(settings)
+        except BotError as exc:
+            raise _fail(exc) from exc
+        body = "".join(card_html(c) for c in cards) or "<p>No saved cards yet.</p>"
+        return body, my_file_choices(cards)
+
+    def my_file_action(card_id: str | None, action: str) -> tuple[str, Any]:
+        from bot.evidence import move_card, remove_card
+
+        if not card_id:
+            raise gr.Error("Pick a saved card first.")
+        try:
+            if action == "remove":
+                remove_card(card_id, settings)
+            else:
+                move_card(card_id, -1 if action == "up" else 1, settings)
+        except BotError as exc:
+            raise _fail(exc) from exc
+        return my_file_view()
+
+    def my_file_export() -> str:
+        from bot.evidence import load_cards
+        from bot.export import cards_to_docx
+
+        cards = load_cards(settings)
+        if not cards:
+            raise gr.Error("Your evidence file is empty.")
+        path = Path(tempfile.mkdtemp(prefix="myfile-")) / "my-evidence.docx"
+        cards_to_docx(cards, path, "My evidence")
+        return str(path)
+
+    def sources_table() -> tuple[list[list[Any]], Any, str]:
+        from bot.manifest import list_sources
+
+        rows = [[s.id, s.title, s.publisher, s.date, s.leaning, s.passages] for s in list_sources(settings)]
+        return rows, gr.update(choices=[r[0] for r in rows], value=None), settings_markdown()
+
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any, str]:  # noqa: B008
+        from bot.uploads import add_upload
+
+        messages = []
+        for path in files or []:
+            name = Path(path).name
+            progress(0, desc=f"ingesting {name}")
+            try:
+                report = add_upload(path, settings=settings, progress=lambda d, t, s: progress(d / max(t, 1)))
+                messages.append(f"✅ {name}: added ({report.passages_embedded} passages).")
+            except BotError as exc:
+                messages.append(f"❌ {name}: {exc}")
+        rows, choices, info = sources_table()
+        return "\n\n".join(messages) or "No file chosen.", rows, choices, info
+
+    def remove(source_id: str | None) -> tuple[str, Any, Any, str]:
+        from bot.ingest import remove_source
+
+        if not source_id:
+            raise gr.Error("Pick a source to remove.")
+        try:
+            remove_source(source_id, settings=settings)
+        except BotError as exc:
+            raise _fail(exc) from exc
+        rows, choices, info = sources_table()
+        return f"Removed {source_id}.", rows, choices, info
+
+    def settings_markdown() -> str:
+        from bot.embeddings import resolve_model
+        from bot.llm import model_name
+        from bot.manifest import list_sources
+
+        sources = list_sources(settings)
+        try:
+            llm_name = model_name(settings)
+        except BotError as exc:
+            llm_name = f"misconfigured: {exc}"
+        return (
+            f"- **Answer model**: `{esc(llm_name)}`\n"
+            f"- **Embedding model**: `{esc(settings.embedding_model)}` "
+            f"({esc(resolve_model(settings.embedding_model))})\n"
+            f"- **Index**: {len(sources)} sources, {sum(s.passages for s in sources)} passages\n"
+            f"- **Chroma**: {settings.chroma_mode}"
+            + (f" ({esc(settings.chroma_host)}:{settings.chroma_port})" if settings.chroma_host else "")
+            + f"\n- **Data dir**: `{esc(settings.data_dir)}`"
+        )
+
+    # ---- layout ----------------------------------------------------------------------------------
+
+    with gr.Blocks(title="CECOT debate bot") as demo:
+        gr.Markdown("# Debate prep: El Salvador, CECOT and the state of exception")
+        with gr.Tab("Chat"):
+            gr.ChatInterface(
+                respond,
+                chatbot=gr.Chatbot(height=480, sanitize_html=True, label="Answers cite their sources"),
+                textbox=gr.Textbox(placeholder="Ask about the sources, e.g. How many inmates can CECOT hold?"),
+                examples=[
+                    "How many inmates can CECOT hold?",
+                    "How many people have died in custody?",
+                    "How are homicides counted?",
+                ],
+                api_name="chat",
+                concurrency_limit=8,
+            )
+        with gr.Tab("Brief"):
+            with gr.Row():
+                motion = gr.Textbox(value=motion_text, label="Motion", scale=4)
+                per_side = gr.Slider(1, 12, value=5, step=1, label="Cards per side", scale=1)
+            brief_btn = gr.Button("Cut cards", variant="primary")
+            with gr.Row():
+                with gr.Column():
+                    gr.Markdown("### Pro")
+                    pro_html = gr.HTML()
+                with gr.Column():
+                    gr.Markdown("### Con")
+                    con_html = gr.HTML()
+            coverage_md = gr.Markdown()
+            with gr.Row():
+                docx_file = gr.File(label="Download .docx (Verbatim)")
+                md_file = gr.File(label="Download .md")
+            with gr.Row():
+                brief_pick = gr.Dropdown(label="Card", choices=[], scale=4)
+                brief_save = gr.Button("Save to my file", scale=1)
+            brief_saved = gr.Markdown()
+        with gr.Tab("Rebut"):
+            argument = gr.Textbox(lines=3, label="Opponent's argument (a sentence or a pasted card)")
+            n_blocks = gr.Slider(1, 6, value=3, step=1, label="Cards")
+            rebut_btn = gr.Button("Find answers", variant="primary")
+            rebut_out = gr.HTML()
+            with gr.Row():
+                rebut_pick = gr.Dropdown(label="Card", choices=[], scale=4)
+                rebut_save = gr.Button("Save to my file", scale=1)
+            rebut_saved = gr.Markdown()
+        with gr.Tab("My file"):
+            file_html = gr.HTML()
+            with gr.Row():
+                file_pick = gr.Dropdown(label="Saved card", choices=[], scale=4)
+                up_btn = gr.Button("Move up")
+                down_btn = gr.Button("Move down")
+                rm_btn = gr.Button("Remove", variant="stop")
+            with gr.Row():
+                export_btn = gr.Button("Export .docx")
+                export_file = gr.File(label="My evidence (.docx)")
+        with gr.Tab("Sources"):
+            table = gr.Dataframe(
+                headers=["id", "title", "publisher", "date", "leaning", "passages"], interactive=False, wrap=True
+            )
+            uploads = gr.File(
+                label="Add sources (.md .txt .pdf .html .docx)",
+                file_count="multiple",
+                file_types=[".md", ".txt", ".pdf", ".html", ".htm", ".docx"],
+                type="filepath",
+            )
+            upload_msg = gr.Markdown()
+            with gr.Row():
+                remove_pick = gr.Dropdown(label="Source", choices=[], scale=4)
+                remove_btn = gr.Button("Remove source", variant="stop", scale=1)
+        with gr.Tab("Settings"):
+            settings_md = gr.Markdown()
+
+        brief_btn.click(
+            run_brief,
+            [motion, per_side],
+            [pro_html, con_html, coverage_md, docx_file, md_file, brief_pick],
+            api_visibility="private",
+        )
+        brief_save.click(save_to_file, [brief_pick], [brief_saved, file_pick], api_visibility="private")
+        rebut_btn.click(run_rebut, [argument, n_blocks], [rebut_out, rebut_pick], api_visibility="private")
+        rebut_save.click(save_to_file, [rebut_pick], [rebut_saved, file_pick], api_visibility="private")
+        up_btn.click(lambda c: my_file_action(c, "up"), [file_pick], [file_html, file_pick], api_visibility="private")
+        down_btn.click(
+            lambda c: my_file_action(c, "down"), [file_pick], [file_html, file_pick], api_visibility="private"
+        )
+        rm_btn.click(
+            lambda c: my_file_action(c, "remove"), [file_pick], [file_html, file_pick], api_visibility="private"
+        )
+        export_btn.click(my_file_export, None, [export_file], api_visibility="private")
+        uploads.upload(upload, [uploads], [upload_msg, table, remove_pick, settings_md], api_visibility="private")
+        remove_btn.click(remove, [remove_pick], [upload_msg, table, remove_pick, settings_md], api_visibility="private")
+        demo.load(sources_table, None, [table, remove_pick, settings_md], api_visibility="private")
+        demo.load(my_file_view, None, [file_html, file_pick], api_visibility="private")
+
+        gr.api(api_ask, api_name="ask", concurrency_limit=8)
+        gr.api(api_search, api_name="search", concurrency_limit=8)
+        gr.api(api_brief, api_name="brief", concurrency_limit=2)
+        gr.api(api_rebut, api_name="rebut", concurrency_limit=2)
+    demo.queue(default_concurrency_limit=4)
+    return demo
+
+
+def warm_up(settings: Settings) -> None:
+    """Load the embedding model and the index in the background so the first question does not wait for them.
+
+    Only retrieval is warmed: a configured LLM is never called (that would cost the user money).
+    """
+    import threading
+
+    def work() -> None:
+        try:
+            from bot.answer import prepare
+
+            question = "How many inmates can CECOT hold?"
+            prepare(question, question, settings.answer_k, None, settings)
+        except Exception:  # noqa: S110 - warming is best effort; real requests report their own errors
+            pass
+
+    threading.Thread(target=work, name="warm-up", daemon=True).start()
+
+
+def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs: Any) -> Any:
+    """Launch on BOT_HOST:BOT_PORT (127.0.0.1 by default), with BOT_AUTH login when set."""
+    settings = settings or get_settings()
+    warm_up(settings)
+    auth = None
+    if settings.auth is not None:
+        user, _, password = settings.auth.get_secret_value().partition(":")
+        auth = (user, password)
+    options: dict[str, Any] = {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "auth": auth,
+        "css": CSS,
+        "footer_links": ["api"],
+        "allowed_paths": [],
+        "show_error": True,
+    }
+    options.update(kwargs)
+    return demo.launch(**options)

@@ -1,0 +1,88 @@
+"""A real browser (Debian's chromium, headless) asks a question and sees the answer and a citation render."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from bot.ui import build_app, launch
+
+from .conftest import ARTIFACTS
+from .test_ui import free_port
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def find_or_install_chromium() -> str:
+    """Return Debian's chromium, installing it with apt when missing and possible; else skip with the reason."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if not shutil.which("apt-get"):
+        pytest.skip("chromium is not installed and apt-get is not available to install it")
+    if os.geteuid() != 0:
+        pytest.skip("chromium is not installed and installing it needs root (apt-get install chromium)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, capture_output=True, timeout=900
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.skip(f"chromium could not be installed with apt-get: {exc}")
+    found = shutil.which("chromium")
+    if not found:
+        pytest.skip("apt-get ran but no chromium binary appeared")
+    return found
+
+
+@pytest.fixture(scope="module")
+def page_url(corpus_index: Settings) -> Iterator[str]:
+    demo = build_app(corpus_index)
+    _, url, _ = launch(demo, corpus_index, prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    yield url
+    demo.close()
+
+
+def test_question_answer_and_citation_render(page_url: str, tmp_path: Path) -> None:
+    chromium = find_or_install_chromium()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(page_url, wait_until="domcontentloaded", timeout=60_000)
+            box = page.get_by_placeholder("Ask about the sources", exact=False)
+            box.wait_for(timeout=60_000)
+            box.fill("How many inmates can CECOT hold?")
+            box.press("Enter")
+            citation = page.locator("a.cite").first
+            citation.wait_for(timeout=90_000)
+            bot_text = page.locator(".bot, [data-testid='bot']").last.inner_text(timeout=30_000)
+            assert "40,000" in bot_text
+            title = citation.get_attribute("title") or ""
+            assert "40,000" in title or "“" in title, "hovering a marker shows the exact quote"
+            assert page.locator("details summary", has_text="Sources").count() >= 1
+            page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
+        finally:
+            browser.close()
