@@ -15,7 +15,7 @@ from typing import Any
 from bot.errors import InputError, NotFoundError, StoreError
 from bot.manifest import write_atomic
 from bot.settings import Settings, get_settings
-from bot.types import Card, Cite, Span, to_dict
+from bot.types import Card, Citation, Cite, Span, to_dict
 
 _LOCK = threading.Lock()
 MAX_CARDS = 5000
@@ -35,6 +35,32 @@ def card_from_dict(data: dict[str, Any]) -> Card:
     )
     values["highlight"] = tuple(Span(**h) for h in data.get("highlight") or [])
     return Card(**values)
+
+
+def card_from_citation(citation: Citation, question: str, settings: Settings | None = None) -> Card:
+    """Turn an answer's citation into a card: the quote is the evidence (verified), the tag names the question."""
+    from bot.brief import cite_of, verified
+    from bot.stance import stance
+
+    settings = settings or get_settings()
+    verdict = stance(citation.quote, source_id=citation.source_id, settings=settings)
+    card = Card(
+        id=f"{citation.source_id}:{citation.start}-{citation.end}",
+        tag=f"On: {question.strip()[:200]}",
+        cite=cite_of(citation.source_id, settings),
+        evidence=citation.quote,
+        start=citation.start,
+        end=citation.end,
+        highlight=(Span(citation.quote, citation.start, citation.end),),
+        stance=verdict.stance,
+        score=round(float(verdict.score), 4),
+        source_id=citation.source_id,
+    )
+    if not verified(card, settings):
+        raise StoreError(
+            f"The quote of citation [{citation.n}] no longer matches {citation.source_id}.", "Ask the question again."
+        )
+    return card
 
 
 def load_cards(settings: Settings | None = None) -> list[Card]:

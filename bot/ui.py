@@ -153,16 +153,22 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     # ---- handlers --------------------------------------------------------------------------------
 
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
+    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
         from bot.answer import Partial, ask_stream
+        from bot.evidence import card_from_citation
 
         earlier = [h for h in history if isinstance(h, dict)]
         try:
             for event in ask_stream(message, history=earlier, settings=settings):
                 if isinstance(event, Partial):
-                    yield esc(event.text)
-                else:
-                    yield answer_html(event)
+                    yield esc(event.text), gr.update()
+                    continue
+                cards = [card_from_citation(c, message, settings) for c in event.citations]
+                ids = remember(cards)
+                choices = [
+                    (f"[{c.n}] {c.quote[:80]}", card_id) for c, card_id in zip(event.citations, ids, strict=True)
+                ]
+                yield answer_html(event), gr.update(choices=choices, value=ids[0] if ids else None)
         except BotError as exc:
             raise _fail(exc) from exc
 
@@ -334,6 +340,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     with gr.Blocks(title="CECOT debate bot") as demo:
         gr.Markdown("# Debate prep: El Salvador, CECOT and the state of exception")
         with gr.Tab("Chat"):
+            chat_pick = gr.Dropdown(label="Quote from the last answer", choices=[], render=False)
             gr.ChatInterface(
                 respond,
                 chatbot=gr.Chatbot(height=480, sanitize_html=True, label="Answers cite their sources"),
@@ -345,7 +352,12 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 ],
                 api_name="chat",
                 concurrency_limit=8,
+                additional_outputs=[chat_pick],
             )
+            with gr.Row():
+                chat_pick.render()
+                chat_save = gr.Button("Save to my file", scale=0)
+            chat_saved = gr.Markdown()
         with gr.Tab("Brief"):
             with gr.Row():
                 motion = gr.Textbox(value=motion_text, label="Motion", scale=4)
@@ -408,6 +420,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             [pro_html, con_html, coverage_md, docx_file, md_file, brief_pick],
             api_visibility="private",
         )
+        chat_save.click(save_to_file, [chat_pick], [chat_saved, file_pick], api_visibility="private")
         brief_save.click(save_to_file, [brief_pick], [brief_saved, file_pick], api_visibility="private")
         rebut_btn.click(run_rebut, [argument, n_blocks], [rebut_out, rebut_pick], api_visibility="private")
         rebut_save.click(save_to_file, [rebut_pick], [rebut_saved, file_pick], api_visibility="private")
@@ -432,29 +445,12 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     return demo
 
 
-def warm_up(settings: Settings) -> None:
-    """Load the embedding model and the index in the background so the first question does not wait for them.
-
-    Only retrieval is warmed: a configured LLM is never called (that would cost the user money).
-    """
-    import threading
-
-    def work() -> None:
-        try:
-            from bot.answer import prepare
-
-            question = "How many inmates can CECOT hold?"
-            prepare(question, question, settings.answer_k, None, settings)
-        except Exception:  # noqa: S110 - warming is best effort; real requests report their own errors
-            pass
-
-    threading.Thread(target=work, name="warm-up", daemon=True).start()
-
-
 def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs: Any) -> Any:
     """Launch on BOT_HOST:BOT_PORT (127.0.0.1 by default), with BOT_AUTH login when set."""
     settings = settings or get_settings()
-    warm_up(settings)
+    from bot.warmup import start_warm_up
+
+    start_warm_up(settings)
     auth = None
     if settings.auth is not None:
         user, _, password = settings.auth.get_secret_value().partition(":")

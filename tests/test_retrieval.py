@@ -108,3 +108,10 @@ class TestLangChainStandard(RetrieversIntegrationTests):
     @property
     def retriever_query_example(self) -> str:
         return "How many inmates can the prison hold?"
+
+
+@pytest.mark.parametrize("query", ["deaths in custody", "homicide rate fell"])
+def test_contested_topics_draw_on_several_sources(corpus_index: Settings, query: str) -> None:
+    passages = retrieve(query, 5, settings=corpus_index)
+    assert len({p.source_id for p in passages}) >= 2
+    assert_exact(passages, corpus_index)

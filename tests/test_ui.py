@@ -139,3 +139,16 @@ def test_unreadable_evidence_file_is_never_overwritten(tmp_path: Path, corpus_in
     with pytest.raises(StoreError, match="cannot be read"):
         load_cards(s)
     assert (s.data_dir / "evidence.json").read_text() == "{not json"
+
+
+def test_a_chat_citation_becomes_a_saved_card(corpus_index: Settings, tmp_path: Path) -> None:
+    from bot.answer import ask
+    from bot.brief import verified
+    from bot.evidence import card_from_citation
+
+    answer = ask("How many inmates can CECOT hold?", settings=corpus_index)
+    card = card_from_citation(answer.citations[0], answer.question, corpus_index)
+    assert card.evidence == answer.citations[0].quote and verified(card, corpus_index)
+    assert card.tag_origin == "bot's words" and card.stance in ("pro", "con", "neutral")
+    s = make_settings(tmp_path / "data")
+    assert [c.id for c in save_card(card, s)] == [card.id]
