@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 K = TypeVar("K")
 
-SOURCE_PENALTY = 0.12
+SOURCE_PENALTY = 0.15
 """Subtracted from a candidate's score for each card its source already has on that side."""
 CONTENTION_PENALTY = 0.06
 """Subtracted for each card already supporting the same contention."""

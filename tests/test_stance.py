@@ -1,4 +1,5 @@
-"""Stance: accuracy on the labelled eval set, the motion's orientation, the LLM path; motions file loading."""
+"""Stance: accuracy on the labelled eval set, the fitted weights, cue and voice features, the motion's orientation,
+the LLM path; motions file loading."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import Field
@@ -15,7 +17,24 @@ from bot.evalset import load_eval
 from bot.llm import use_chat_model
 from bot.motions import Motion, default_motion, find_motion, load_motions, resolve_motion
 from bot.settings import Settings
-from bot.stance import OFFLINE, classify, evaluate_stance, parse_stance, stance
+from bot.stance import (
+    MIN_BAND,
+    NEUTRAL_BIAS,
+    NEUTRAL_WEIGHTS,
+    OFFLINE,
+    SIDE_WEIGHTS,
+    TEXT_FEATURES,
+    classify,
+    cue_words,
+    design_rows,
+    evaluate_stance,
+    fit,
+    label,
+    parse_stance,
+    stance,
+    text_features,
+    training_set,
+)
 from tests.conftest import make_settings
 
 CON_SENTENCE = "Rights groups documented torture and arbitrary detentions of innocent people in the prisons."
@@ -57,8 +76,10 @@ def test_accuracy_on_labelled_stance_items(corpus_index: Settings) -> None:
     )
     assert result["method"] == OFFLINE
     assert result["n"] == len(items) == dev["n"] + test["n"]
-    # Floors below what was measured (dev 0.83, test 0.66 on the shipped set): they catch a broken method.
-    assert dev["accuracy"] >= 0.75
+    # Floors below what was measured with the shipped weights (dev 0.97 -- the dev items are part of the training
+    # data, see test_cross_validated_dev_accuracy for the held-out figure -- and test 0.69): they catch a
+    # broken method, not a small change.
+    assert dev["accuracy"] >= 0.9
     assert test["accuracy"] >= 0.6
     assert sum(sum(row.values()) for row in result["confusion"].values()) == len(items)
 
@@ -78,6 +99,94 @@ def test_source_leaning_counts(corpus_index: Settings) -> None:
     with_pro = stance(text, source_id="vozus-safest-country-2023", settings=corpus_index)
     with_con = stance(text, source_id="amnesty-behind-the-veil-2023", settings=corpus_index)
     assert with_pro.score > with_con.score
+
+
+@pytest.fixture(scope="module", name="training")
+def training_fixture(corpus_index: Settings) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The training set's texts, (side, gate) model inputs toward the default motion and labels."""
+    texts, leanings, labels = training_set(corpus_index)
+    side, gate = design_rows(texts, leanings, corpus_index)
+    return texts, side, gate, np.array(labels)
+
+
+def _predict(weights: Any, side: np.ndarray, gate: np.ndarray) -> list[str]:
+    band = np.maximum(gate @ weights.neutral + weights.bias, MIN_BAND)
+    return [label(float(s)) for s in side @ weights.side / band]
+
+
+def test_training_set_holds_no_test_item(training: tuple[list[str], Any, Any, Any]) -> None:
+    texts = set(training[0])
+    evalset = load_eval()
+    assert {i.text for i in evalset.split("dev").stance} <= texts
+    assert not {i.text for i in evalset.split("test").stance} & texts
+
+
+def test_shipped_weights_match_a_refit(training: tuple[list[str], np.ndarray, np.ndarray, np.ndarray]) -> None:
+    _, side, gate, labels = training
+    weights = fit(side, gate, labels)
+    assert np.allclose(weights.side, SIDE_WEIGHTS, atol=0.01), weights.side
+    assert np.allclose(weights.neutral, NEUTRAL_WEIGHTS, atol=0.01), weights.neutral
+    assert abs(weights.bias - NEUTRAL_BIAS) < 0.01
+
+
+def test_cross_validated_dev_accuracy(training: tuple[list[str], np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Five folds of the dev items, each predicted by weights fitted without it (examples, contentions, other folds)."""
+    texts, side, gate, labels = training
+    dev = [texts.index(i.text) for i in load_eval().split("dev").stance]
+    right = 0
+    for fold in range(5):
+        held = dev[fold::5]
+        keep = np.ones(len(texts), dtype=bool)
+        keep[held] = False
+        weights = fit(side[keep], gate[keep], labels[keep])
+        right += sum(p == g for p, g in zip(_predict(weights, side[held], gate[held]), labels[held], strict=True))
+    # Measured 0.91 (leave-one-out gives the same); the floor catches a broken method.
+    assert right / len(dev) >= 0.85
+
+
+def test_fit_learns_a_separable_rule() -> None:
+    rng = np.random.default_rng(0)
+    side = rng.normal(size=(300, 1))
+    gate = np.zeros((300, 1))
+    labels = ["pro" if x > 0.5 else "con" if x < -0.5 else "neutral" for x in side[:, 0]]
+    weights = fit(side, gate, labels, l2=0.01)
+    assert weights.side[0] > 0 and weights.bias > 0
+    assert sum(p == g for p, g in zip(_predict(weights, side, gate), labels, strict=True)) >= 280
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Officials denied the accusations of torture.", (1, 0)),
+        ("Homicides did not fall last year.", (0, 1)),
+        ("Shop owners can now open without fear of the gangs.", (2, 0)),
+        ("Detainees died in custody after they were denied medical care.", (0, 2)),
+        ("The report was published on Tuesday.", (0, 0)),
+    ],
+)
+def test_cue_words(text: str, expected: tuple[int, int]) -> None:
+    assert cue_words(text) == expected
+
+
+def test_reported_speech_features() -> None:
+    def voice(text: str) -> float:
+        return text_features(text)[TEXT_FEATURES.index("voice")]
+
+    assert voice("The minister said the plan worked.") == 1
+    assert voice("According to the government, crime fell.") == 1
+    assert voice("Human Rights Watch said the plan failed.") == -1
+    assert voice("A U.S. official said the flights would continue.") == 0  # another country's government
+    assert voice("Critics accused the government of lying.") == -1  # the government is talked about, not speaking
+    assert text_features("The prison opened on 24 February 2023.")[TEXT_FEATURES.index("date")] == 1
+
+
+def test_plain_facts_are_neutral(corpus_index: Settings) -> None:
+    texts = [
+        "The prison opened on 1 February 2023 in Tecoluca.",
+        "The report was published on Tuesday.",
+        "A U.S. official said the flights would continue.",
+    ]
+    assert [r.stance for r in classify(texts, settings=corpus_index)] == ["neutral"] * 3
 
 
 def test_llm_stance_from_one_word_reply(corpus_index: Settings, fake_llm: Callable[..., RecordingChat]) -> None:
