@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,26 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 def make_settings(data_dir: Path, corpus_dir: Path = FIXTURE_CORPUS, **overrides: Any) -> Settings:
     """Return settings for a temp data dir, ignoring any .env file."""
     return Settings(_env_file=None, data_dir=data_dir, corpus_dir=corpus_dir, **overrides)  # type: ignore[call-arg]
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_app(s: Settings) -> Iterator[str]:
+    """Serve the web app for these settings on a free local port; yield its URL."""
+    from bot.ui import build_app, launch
+
+    demo = build_app(s)
+    _, url, _ = launch(demo, s, prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    try:
+        yield url
+    finally:
+        demo.close()
 
 
 @pytest.fixture

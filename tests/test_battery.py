@@ -24,11 +24,9 @@ from bot.retrieval import retrieve
 from bot.settings import Settings
 from bot.store import get_collection
 from bot.types import Answer
-from bot.ui import build_app, launch
 from bot.uploads import add_upload
 
-from .conftest import make_settings
-from .test_ui import free_port
+from .conftest import make_settings, running_app
 
 RESULTS: dict[str, str] = {}
 """Case id -> 'error' (a clear BotError), 'safe' (a safe answer) or 'CRASH: ...'; read by conftest's summary."""
@@ -271,10 +269,8 @@ class _CLIError(BotError):
 
 @pytest.fixture(scope="module")
 def web(corpus_index: Settings) -> Iterator[Client]:
-    demo = build_app(corpus_index)
-    _, url, _ = launch(demo, corpus_index, prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield Client(url, verbose=False)
-    demo.close()
+    with running_app(corpus_index) as url:
+        yield Client(url, verbose=False)
 
 
 def _safe_web_answer(result: Any) -> bool:

@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from bot.ui import build_app, launch
 
-from .conftest import ARTIFACTS
-from .test_ui import free_port
+from .conftest import ARTIFACTS, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -56,10 +54,8 @@ def find_or_install_chromium() -> str:
 
 @pytest.fixture(scope="module")
 def page_url(corpus_index: Settings) -> Iterator[str]:
-    demo = build_app(corpus_index)
-    _, url, _ = launch(demo, corpus_index, prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield url
-    demo.close()
+    with running_app(corpus_index) as url:
+        yield url
 
 
 def test_question_answer_and_citation_render(page_url: str, tmp_path: Path) -> None:

@@ -23,12 +23,10 @@ from bot.ingest import ingest
 from bot.manifest import load_manifest
 from bot.retrieval import retrieve
 from bot.settings import PROJECT_DIR, Settings
-from bot.ui import build_app, launch
 
-from .conftest import FIXTURE_CORPUS, make_settings
+from .conftest import FIXTURE_CORPUS, free_port, make_settings, running_app
 from .fakes import QueuedChatModel
 from .test_ingest import assert_store_matches_manifest
-from .test_ui import free_port
 
 WORDS = (
     "prison gang arrest court judge detainee custody homicide rate government report minister decree hearing "
@@ -112,8 +110,6 @@ def test_kill_9_mid_ingest_then_rerun_agrees(tmp_path: Path) -> None:
 
 
 def test_twenty_concurrent_chat_sessions(corpus_index: Settings) -> None:
-    demo = build_app(corpus_index)
-    _, url, _ = launch(demo, corpus_index, prevent_thread_lock=True, server_port=free_port(), quiet=True)
     questions = [
         "How many inmates can CECOT hold?",
         "How many people have died in custody?",
@@ -121,7 +117,7 @@ def test_twenty_concurrent_chat_sessions(corpus_index: Settings) -> None:
         "When was the state of exception declared?",
         "How many Venezuelans were sent to CECOT?",
     ]
-    try:
+    with running_app(corpus_index) as url:
 
         def session(i: int) -> tuple[str, dict[str, object], float]:
             question = f"{questions[i % len(questions)]} (session {i})"
@@ -132,8 +128,6 @@ def test_twenty_concurrent_chat_sessions(corpus_index: Settings) -> None:
 
         with ThreadPoolExecutor(max_workers=20) as pool:
             results = list(pool.map(session, range(20)))
-    finally:
-        demo.close()
     assert len(results) == 20
     for question, answer, _ in results:
         assert answer["question"] == question, "each answer belongs to its own question"
@@ -146,30 +140,24 @@ def test_ui_stays_usable_after_an_llm_failure(fixture_index: Settings) -> None:
     model = QueuedChatModel(responses=[], history=[])
     model.enqueue(ConnectionError("connection refused"), "The prison holds about 40,000 inmates [1].")
     llm.use_chat_model(model)
-    demo = build_app(fixture_index)
-    _, url, _ = launch(demo, fixture_index, prevent_thread_lock=True, server_port=free_port(), quiet=True)
     try:
-        client = Client(url, verbose=False)
-        with pytest.raises(Exception, match="Cannot reach the LLM"):
-            client.predict("How many inmates can the prison hold?", api_name="/ask")
-        answer = client.predict("How many inmates can the prison hold?", api_name="/ask")
-        assert not answer["refused"] and answer["citations"]
+        with running_app(fixture_index) as url:
+            client = Client(url, verbose=False)
+            with pytest.raises(Exception, match="Cannot reach the LLM"):
+                client.predict("How many inmates can the prison hold?", api_name="/ask")
+            answer = client.predict("How many inmates can the prison hold?", api_name="/ask")
+            assert not answer["refused"] and answer["citations"]
     finally:
-        demo.close()
         llm.use_chat_model(None)
 
 
 def test_auth_is_enforced_when_set(fixture_index: Settings) -> None:
     s = make_settings(fixture_index.data_dir, fixture_index.corpus_dir, auth="debater:secret-pass")
-    demo = build_app(s)
-    _, url, _ = launch(demo, s, prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    try:
+    with running_app(s) as url:
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own types for a 401
             Client(url, verbose=False).predict("How many inmates can the prison hold?", api_name="/ask")
         client = Client(url, auth=("debater", "secret-pass"), verbose=False)
         assert client.predict("How many inmates can the prison hold?", api_name="/ask")["citations"]
-    finally:
-        demo.close()
     assert "secret-pass" not in repr(s)
 
 
@@ -178,9 +166,7 @@ def chroma_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         pytest.skip("the chroma CLI is not installed in this environment")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(tmp_path / "server-db"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,

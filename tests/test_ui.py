@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,24 +14,16 @@ from bot.evidence import load_cards, move_card, remove_card, save_card
 from bot.manifest import list_sources, source_text
 from bot.settings import Settings
 from bot.types import Answer, Citation
-from bot.ui import answer_html, build_app, launch
+from bot.ui import answer_html
 from bot.uploads import add_upload, safe_name
 
-from .conftest import make_settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .conftest import make_settings, running_app
 
 
 @pytest.fixture(scope="module")
 def app_url(corpus_index: Settings) -> Iterator[str]:
-    demo = build_app(corpus_index)
-    _, url, _ = launch(demo, corpus_index, prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield url
-    demo.close()
+    with running_app(corpus_index) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
