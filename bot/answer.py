@@ -25,10 +25,10 @@ from bot.grounding import (
     Candidate,
     answerability,
     candidate_sentences,
+    candidate_vectors,
     coverage,
     ground,
     make_citation,
-    sentence_vectors,
 )
 from bot.llm import describe_error, make_chat_model, model_name
 from bot.phrases import REFUSAL
@@ -129,7 +129,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     passages = retrieve(query, k, sources=sources, settings=settings)
     t1 = time.perf_counter()
     cands = candidate_sentences(passages)
-    vectors = sentence_vectors([c.text for c in cands], settings)
+    vectors = candidate_vectors(cands, passages, settings)
     qvec = embed_query(query, settings)
     cosines = vectors @ qvec if cands else np.zeros(0, dtype=np.float32)
     terms = term_weights(query, settings)

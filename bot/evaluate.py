@@ -80,32 +80,13 @@ def answer_metrics(answers: Sequence[Answer], questions: Sequence[EvalQuestion],
     }
 
 
-class _STEmbeddings:
-    """LangChain Embeddings over our loaded SentenceTransformer, so the baseline uses the same model."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        from bot.embeddings import embed_texts
-
-        return embed_texts(list(texts), self.settings).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        from bot.embeddings import embed_texts
-
-        return embed_texts([text], self.settings)[0].tolist()
-
-
 def build_baseline(settings: Settings, folder: Path) -> Any:
     """Index every ingested source the vanilla LangChain way; return the vector store."""
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
-    from langchain_core.embeddings import Embeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    class _Adapter(_STEmbeddings, Embeddings):
-        pass
+    from bot.embeddings import langchain_embeddings
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
     docs = [
@@ -117,7 +98,7 @@ def build_baseline(settings: Settings, folder: Path) -> Any:
     client = chromadb.PersistentClient(
         path=str(folder), settings=chromadb.config.Settings(anonymized_telemetry=False, allow_reset=True)
     )
-    return Chroma.from_documents(chunks, _Adapter(settings), client=client, collection_name="baseline")
+    return Chroma.from_documents(chunks, langchain_embeddings(settings), client=client, collection_name="baseline")
 
 
 def run_eval(

@@ -17,13 +17,16 @@ Thresholds (all cosine similarities of the shipped all-MiniLM-L6-v2 embeddings, 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from bot.chunking import split_sentences
-from bot.manifest import source_text
+from bot.manifest import source_text, vectors_path
 from bot.phrases import CITATION
 from bot.settings import Settings
 from bot.types import Citation, Passage, SentenceCheck
@@ -32,6 +35,7 @@ SUPPORT_THRESHOLD = 0.55
 MIN_SENTENCE_CHARS = 20
 
 _LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*,\s*\d+)*\])+")
+_WORD = re.compile(r"[^\W\d_]{3}")
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,}?)[\"”]")
 
 
@@ -45,6 +49,11 @@ class Candidate:
     end: int
 
 
+def is_candidate(sentence: str) -> bool:
+    """Return True for a sentence worth quoting: long enough and with a word in it."""
+    return len(sentence) >= MIN_SENTENCE_CHARS and bool(_WORD.search(sentence))
+
+
 def candidate_sentences(passages: Sequence[Passage]) -> list[Candidate]:
     """Split retrieved passages into distinct sentences (overlapping passages share sentences: kept once)."""
     seen: set[tuple[str, int, int]] = set()
@@ -53,11 +62,78 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Candidate]:
         for start, end in split_sentences(p.text, base=p.start):
             key = (p.source_id, start, end)
             text = p.text[start - p.start : end - p.start]
-            if key in seen or len(text) < MIN_SENTENCE_CHARS or not re.search(r"[^\W\d_]{3}", text):
+            if key in seen or not is_candidate(text):
                 continue
             seen.add(key)
             out.append(Candidate(i, text, start, end))
     return out
+
+
+def document_sentences(text: str) -> list[tuple[int, int]]:
+    """Return the spans of a stored source's candidate sentences (their vectors are precomputed at ingest)."""
+    return [(a, b) for a, b in split_sentences(text) if is_candidate(text[a:b])]
+
+
+def sentences_path(settings: Settings, source_id: str) -> Path:
+    """Return where a source's sentence spans and vectors live, next to its passage vectors."""
+    return vectors_path(settings, source_id).with_suffix(".sentences.npz")
+
+
+def save_sentence_vectors(
+    settings: Settings, source_id: str, spans: Sequence[tuple[int, int]], vectors: np.ndarray
+) -> None:
+    """Store a source's candidate-sentence spans and their vectors (written by ingest)."""
+    path = sentences_path(settings, source_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, spans=np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors=vectors.astype(np.float32))
+    tmp.replace(path)
+
+
+_Table = tuple[dict[tuple[int, int], int], np.ndarray]
+_TABLES: OrderedDict[tuple[str, str], tuple[int, _Table]] = OrderedDict()
+_TABLES_MAX = 512
+_TABLES_LOCK = threading.Lock()
+
+
+def _sentence_table(source_id: str, settings: Settings) -> _Table | None:
+    """Return a source's precomputed sentence vectors by span, or None (an index made before they existed)."""
+    path = sentences_path(settings, source_id)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except (FileNotFoundError, KeyError):
+        return None
+    key = (str(settings.data_dir), source_id)
+    with _TABLES_LOCK:
+        cached = _TABLES.get(key)
+        if cached is not None and cached[0] == mtime:
+            _TABLES.move_to_end(key)
+            return cached[1]
+    with np.load(path) as data:
+        spans, vectors = data["spans"], data["vectors"]
+    table = ({(int(a), int(b)): i for i, (a, b) in enumerate(spans)}, vectors)
+    with _TABLES_LOCK:
+        _TABLES[key] = (mtime, table)
+        while len(_TABLES) > _TABLES_MAX:
+            _TABLES.popitem(last=False)
+    return table
+
+
+def candidate_vectors(cands: Sequence[Candidate], passages: Sequence[Passage], settings: Settings) -> np.ndarray:
+    """Return the candidates' vectors: precomputed at ingest where stored, embedded (and cached) otherwise."""
+    rows: list[np.ndarray | None] = []
+    for c in cands:
+        table = _sentence_table(passages[c.passage].source_id, settings)
+        row = table[0].get((c.start, c.end)) if table is not None else None
+        rows.append(None if table is None or row is None else table[1][row])
+    missing = [i for i, r in enumerate(rows) if r is None]
+    if missing:
+        fresh = sentence_vectors([cands[i].text for i in missing], settings)
+        for i, vector in zip(missing, fresh, strict=True):
+            rows[i] = vector
+    if not rows:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.stack([r for r in rows if r is not None])
 
 
 def sentence_vectors(texts: Sequence[str], settings: Settings) -> np.ndarray:
@@ -200,7 +276,7 @@ def ground(answer: str, passages: Sequence[Passage], settings: Settings) -> Grou
     flagged: list[str] = []
     parts = split_answer(answer)
     cands = candidate_sentences(passages)
-    cand_vecs = sentence_vectors([c.text for c in cands], settings)
+    cand_vecs = candidate_vectors(cands, passages, settings)
     sent_vecs = sentence_vectors([s for s, _ in parts], settings) if parts else np.zeros((0, 1))
     checks: list[SentenceCheck] = []
     best_for: dict[int, tuple[float, Candidate]] = {}

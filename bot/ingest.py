@@ -1,9 +1,12 @@
 """Incremental, idempotent, crash-safe indexing of sources into Chroma.
 
-Each source is written under an intent record (``pending`` in the manifest): the old passages are deleted by
-source id, the new ones upserted under stable ids, the stored text and vectors written, and only then is the
-manifest entry committed. A run that finds a pending record (a crash or kill mid-write) redoes that source, so
-store and manifest always end up agreeing, with no duplicates and nothing missing.
+Sources are written in groups, each under an intent record (``pending`` in the manifest): the old passages are
+deleted by source id, the new ones upserted under stable ids, the stored texts, passage vectors and sentence vectors
+written, and only then are the manifest entries committed. A run that finds a pending record (a crash or kill
+mid-write) redoes those sources, so store and manifest always end up agreeing, with no duplicates and nothing missing.
+
+Besides its passages, each source's candidate sentences are embedded here once, so that ``ask()`` scores sentences
+by lookup instead of running the model on a dozen sentences per question (see ``bot.grounding.candidate_vectors``).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from bot.chunking import Chunk, chunk_document
 from bot.errors import BotError, IngestLockedError, InputError, NotFoundError
 from bot.manifest import Manifest, load_manifest, save_manifest, text_path, vectors_path, write_atomic
 from bot.settings import Settings, get_settings
@@ -28,10 +33,17 @@ from bot.types import IngestReport
 ProgressFn = Callable[[int, int, str], None]
 """Called as ``progress(done, total, source_id)`` while ingesting."""
 
+GROUP_MIN_PASSAGES = 64
+GROUP_MAX_PASSAGES = 2048
+"""Sources are embedded and written in groups (see ``_write_group``) of a quarter of the passages already indexed,
+within these bounds: a small first group commits early, and since each group rewrites the manifest (which grows with
+the index), groups that grow with it keep that cost a constant share per passage instead of a quadratic one."""
+UPSERT_BATCH = 2000
+
 
 def fingerprint(settings: Settings) -> str:
     """Return a token of everything that changes passages or vectors; a change re-embeds every source."""
-    parts = [settings.embedding_model, settings.chunk_size, settings.chunk_max_sentences, settings.chunk_overlap, 2]
+    parts = [settings.embedding_model, settings.chunk_size, settings.chunk_max_sentences, settings.chunk_overlap, 3]
     return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:16]
 
 
@@ -169,18 +181,40 @@ def ingest(
             save_manifest(manifest, settings)
 
         callback = _progress_callback(progress, len(work))
-        for done, (origin, sid, file_hash) in enumerate(work):
+        group: list[tuple[Document, str | None, list[Chunk]]] = []
+        group_passages = 0
+        done = 0
+        indexed = sum(len(entry["passages"]) for entry in manifest.sources.values())
+
+        def flush() -> None:
+            nonlocal group_passages, done, indexed
+            existed = {doc.source_id: doc.source_id in manifest.sources for doc, _, _ in group}
+            _write_group(group, manifest, settings)
+            for doc, _, chunks in group:
+                report.passages_embedded += len(chunks)
+                (report.updated if existed[doc.source_id] else report.added).append(doc.source_id)
+                if doc.dropped:
+                    report.dropped_lines[doc.source_id] = doc.dropped
+                done += 1
+                callback(done, len(work), doc.source_id)
+            indexed += group_passages
+            group.clear()
+            group_passages = 0
+
+        for origin, sid, file_hash in work:
             try:
                 doc = read_source(origin, settings, source_id=sid)
             except BotError as exc:
                 report.failed[origin] = str(exc)
+                done += 1
                 continue
-            existed = sid in manifest.sources
-            report.passages_embedded += _write_source(doc, file_hash, manifest, settings)
-            (report.updated if existed else report.added).append(sid)
-            if doc.dropped:
-                report.dropped_lines[sid] = doc.dropped
-            callback(done + 1, len(work), sid)
+            chunks = chunk_document(doc, settings)
+            group.append((doc, file_hash, chunks))
+            group_passages += len(chunks)
+            if group_passages >= min(GROUP_MAX_PASSAGES, max(GROUP_MIN_PASSAGES, indexed // 4)):
+                flush()
+        if group:
+            flush()
         if not manifest_exists(settings):
             save_manifest(manifest, settings)
     report.seconds = time.perf_counter() - began
@@ -215,57 +249,80 @@ def _progress_callback(progress: bool | ProgressFn, total: int) -> ProgressFn:
     return update
 
 
-def _write_source(doc: Document, file_hash: str | None, manifest: Manifest, settings: Settings) -> int:
-    from bot.chunking import chunk_document
-    from bot.embeddings import embed_texts
+def _write_group(group: list[tuple[Document, str | None, list[Chunk]]], manifest: Manifest, settings: Settings) -> None:
+    """Embed and store several sources at once.
+
+    One embedding call for the whole group (passages and candidate sentences sorted by length together, so
+    batches are evenly filled), one delete and a few upserts, and two manifest writes per group, not per source:
+    the manifest grows with the index, and rewriting it twice per source made a large ingest quadratic. The
+    intent record covers the whole group, so a crash anywhere in it redoes all of it.
+    """
+    from bot.embeddings import embed_texts, release_memory
+    from bot.grounding import document_sentences, save_sentence_vectors
     from bot.store import get_collection
 
-    chunks = chunk_document(doc, settings)
-    vectors = embed_texts([c.text for c in chunks], settings)
-    content_hash = hashlib.sha256((doc.text + json.dumps(doc.meta, sort_keys=True)).encode()).hexdigest()
+    sentences = [document_sentences(doc.text) for doc, _, _ in group]
+    texts = [c.text for _, _, chunks in group for c in chunks]
+    n_passages = len(texts)
+    texts += [doc.text[a:b] for (doc, _, _), spans in zip(group, sentences, strict=True) for a, b in spans]
+    vectors = embed_texts(texts, settings)
+    release_memory()
+    passage_vectors, sent_vectors = vectors[:n_passages], vectors[n_passages:]
 
-    manifest.pending[doc.source_id] = doc.origin
+    for doc, _, _ in group:
+        manifest.pending[doc.source_id] = doc.origin
     save_manifest(manifest, settings)
 
     collection = get_collection(settings)
-    collection.delete(where={"source_id": doc.source_id})
-    batch = 2000
-    for i in range(0, len(chunks), batch):
-        part = chunks[i : i + batch]
+    where: Any = {"source_id": {"$in": [doc.source_id for doc, _, _ in group]}}
+    collection.delete(where=where)
+    rows = [(doc.source_id, c) for doc, _, chunks in group for c in chunks]
+    for i in range(0, len(rows), UPSERT_BATCH):
+        part = rows[i : i + UPSERT_BATCH]
         collection.upsert(
-            ids=[c.id for c in part],
-            embeddings=vectors[i : i + batch],
-            documents=[c.text for c in part],
-            metadatas=[{"source_id": doc.source_id, "start": c.start, "end": c.end, "page": c.page or 0} for c in part],
+            ids=[c.id for _, c in part],
+            embeddings=passage_vectors[i : i + UPSERT_BATCH],
+            documents=[c.text for _, c in part],
+            metadatas=[{"source_id": sid, "start": c.start, "end": c.end, "page": c.page or 0} for sid, c in part],
         )
-    write_atomic(text_path(settings, doc.source_id), doc.text.encode("utf-8"))
-    vec_file = vectors_path(settings, doc.source_id)
-    vec_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = vec_file.with_suffix(".tmp.npy")
-    np.save(tmp, vectors)
-    tmp.replace(vec_file)
 
-    manifest.sources[doc.source_id] = {
-        "origin": doc.origin,
-        "file_hash": file_hash or content_hash,
-        "content_hash": content_hash,
-        "meta": doc.meta,
-        "chars": len(doc.text),
-        "pages": doc.pages,
-        "dropped": doc.dropped,
-        "passages": [[c.id, c.start, c.end, c.page] for c in chunks],
-    }
-    manifest.pending.pop(doc.source_id, None)
+    p_at = s_at = 0
+    for (doc, file_hash, doc_chunks), spans in zip(group, sentences, strict=True):
+        write_atomic(text_path(settings, doc.source_id), doc.text.encode("utf-8"))
+        _save_npy(vectors_path(settings, doc.source_id), passage_vectors[p_at : p_at + len(doc_chunks)])
+        save_sentence_vectors(settings, doc.source_id, spans, sent_vectors[s_at : s_at + len(spans)])
+        p_at += len(doc_chunks)
+        s_at += len(spans)
+        content_hash = hashlib.sha256((doc.text + json.dumps(doc.meta, sort_keys=True)).encode()).hexdigest()
+        manifest.sources[doc.source_id] = {
+            "origin": doc.origin,
+            "file_hash": file_hash or content_hash,
+            "content_hash": content_hash,
+            "meta": doc.meta,
+            "chars": len(doc.text),
+            "pages": doc.pages,
+            "dropped": doc.dropped,
+            "passages": [[c.id, c.start, c.end, c.page] for c in doc_chunks],
+        }
+        manifest.pending.pop(doc.source_id, None)
     save_manifest(manifest, settings)
-    return len(chunks)
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, array)
+    tmp.replace(path)
 
 
 def _delete_source(source_id: str, manifest: Manifest, settings: Settings) -> None:
+    from bot.grounding import sentences_path
     from bot.store import get_collection
 
     get_collection(settings).delete(where={"source_id": source_id})
     text_path(settings, source_id).unlink(missing_ok=True)
     vectors_path(settings, source_id).unlink(missing_ok=True)
+    sentences_path(settings, source_id).unlink(missing_ok=True)
     manifest.sources.pop(source_id, None)
     manifest.pending.pop(source_id, None)
 

@@ -65,6 +65,9 @@ class _Index:
     rows_by_source: dict[str, np.ndarray]
     bm25: Any
     idf: dict[str, float]
+    source_code: np.ndarray
+    collection: Any = None
+    """The Chroma collection, fetched once per index version (a rebuild rewrites the manifest, so a new one)."""
 
     def text(self, row: int, settings: Settings) -> str:
         return source_text(self.source_of[row], settings)[int(self.starts[row]) : int(self.ends[row])]
@@ -86,6 +89,9 @@ def _load_index(settings: Settings) -> _Index:
             return cached
         index = _build_index(settings, version)
         _CACHE[key] = index
+        from bot.embeddings import release_memory
+
+        release_memory()  # building tokenised the whole corpus: give that transient heap back
         return index
 
 
@@ -132,6 +138,7 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
         bm25 = bm25s.BM25()
         bm25.index(corpus_tokens, show_progress=False)
     matrix = np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, 1), dtype=np.float32)
+    code_of = {sid: i for i, sid in enumerate(rows_by_source)}
     return _Index(
         version=version,
         ids=ids,
@@ -145,6 +152,7 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
         rows_by_source=rows_by_source,
         bm25=bm25,
         idf=idf,
+        source_code=np.asarray([code_of[sid] for sid in source_of], dtype=np.int64),
     )
 
 
@@ -279,7 +287,9 @@ def _dense(qvec: np.ndarray, n: int, sources: list[str] | None, index: _Index, s
     where: Any = None
     if sources:
         where = {"source_id": sources[0]} if len(sources) == 1 else {"source_id": {"$in": list(sources)}}
-    result = get_collection(settings).query(query_embeddings=[qvec], n_results=n, where=where, include=[])
+    if index.collection is None:
+        index.collection = get_collection(settings)
+    result = index.collection.query(query_embeddings=[qvec], n_results=n, where=where, include=[])
     return [index.row_of[pid] for pid in result["ids"][0] if pid in index.row_of]
 
 
@@ -299,27 +309,26 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, index: _Index, k: int, setting
     """Pick k indices into ``rows``: relevant, and unlike what was already picked (vectors or overlapping text)."""
     lam = settings.retrieval_mmr_lambda
     vectors = index.vectors[rows]
-    sims = vectors @ vectors.T
-    sources = [index.source_of[int(r)] for r in rows]
+    sims = (vectors @ vectors.T).astype(np.float64)
+    codes = index.source_code[rows]
     starts, ends = index.starts[rows], index.ends[rows]
-    chosen: list[int] = []
+    lengths = ends - starts
+    alive = np.ones(len(rows), dtype=bool)
     best_sim = np.full(len(rows), -np.inf)
-    candidates = set(range(len(rows)))
-    while candidates and len(chosen) < k:
-        if chosen:
-            scores = {i: lam * relevance[i] - (1 - lam) * best_sim[i] for i in candidates}
-        else:
-            scores = {i: float(relevance[i]) for i in candidates}
-        pick = max(scores, key=lambda i: (scores[i], -i))
+    chosen: list[int] = []
+    for _ in range(min(k, len(rows))):
+        scores = lam * relevance - (1 - lam) * best_sim if chosen else relevance
+        pick = int(np.argmax(np.where(alive, scores, -np.inf)))  # the first of equals: the better-ranked one
         chosen.append(pick)
-        candidates.discard(pick)
-        for i in candidates:
-            sim = sims[i, pick]
-            if sources[i] == sources[pick]:
-                overlap = min(ends[i], ends[pick]) - max(starts[i], starts[pick])
-                if overlap > 0:
-                    sim = max(sim, overlap / min(ends[i] - starts[i], ends[pick] - starts[pick]))
-            best_sim[i] = max(best_sim[i], sim)
+        alive[pick] = False
+        sim = sims[:, pick]
+        overlap = np.minimum(ends, ends[pick]) - np.maximum(starts, starts[pick])
+        same = (codes == codes[pick]) & (overlap > 0)
+        if same.any():  # overlapping text of one source counts as similar as its share of the shorter passage
+            share = overlap[same] / np.minimum(lengths[same], lengths[pick])
+            sim = sim.copy()
+            sim[same] = np.maximum(sim[same], share)
+        best_sim = np.maximum(best_sim, sim)
     return chosen
 
 

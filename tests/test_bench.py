@@ -1,0 +1,119 @@
+"""Smoke tests of ``python -m bot bench`` and ``python -m bot eval``: the JSON has the fields and sane values.
+
+Speed is never asserted here (STYLE.md habit 8): the numbers come from ``make bench``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.__main__ import main
+from bot.bench import TARGETS, load_shipped, make_corpus, make_queries, parse_sizes
+from bot.errors import InputError
+from bot.settings import Settings
+
+from .conftest import SHIPPED_CORPUS, make_settings
+
+
+def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--sizes", "200", "--skip-app", "--queries", "8", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "retrieve ours/floor" in printed and str(out) in printed
+    result = json.loads(out.read_text(encoding="utf-8"))
+
+    machine = result["machine"]
+    assert machine["cores"] >= 1 and machine["python"].count(".") == 2
+    for lib in ("torch", "sentence-transformers", "chromadb", "langchain-core", "gradio"):
+        assert machine["libraries"][lib], lib
+
+    size = result["sizes"]["200"]
+    assert "error" not in size, size
+    assert size["passages"] == 200 and size["sources"] >= 1
+    ingest = size["ingest"]
+    assert ingest["passages_per_s"] > 0 and ingest["bare_encode_passages_per_s"] > 0 and ingest["ratio_vs_bare"] > 0
+    assert size["reingest_s"] >= 0
+    retrieve = size["retrieve_ms"]
+    for name in ("ours", "floor", "langchain"):
+        assert retrieve[name]["n"] == 8
+        assert 0 < retrieve[name]["p50"] <= retrieve[name]["p95"] <= retrieve[name]["max"]
+    assert retrieve["ratio_p50_vs_floor"] > 0 and retrieve["ratio_p50_vs_langchain"] > 0
+    assert size["ask_ms"]["n"] == 8 and 0 < size["ask_ms"]["p50"] <= size["ask_ms"]["p95"]
+    assert 0 <= size["ask_ms"]["refused"] <= 8
+    assert 100 < size["rss_mb"]["peak"] < 100_000
+    assert {"ingest", "warm", "retrieve", "ask"} <= set(size["rss_mb"]["by_phase"])
+
+    shipped = result["shipped"]
+    assert shipped["passages"] > 100 and shipped["reingest_s"] >= 0
+    assert result["app"]["cold_start_s"] is None and "--skip-app" in result["app"]["reason"]
+    assert result["app"]["concurrency"] is None
+
+    targets = {(t["target"], t["size"]): t for t in result["targets"]}
+    assert {name for name, _ in targets} == set(TARGETS)
+    assert targets[("ask_p50_ms", 200)]["pass"] in (True, False)
+    assert targets[("retrieve_p50_vs_floor", 10_000)]["pass"] is None  # not measured in this run
+    assert targets[("shipped_reingest_s", None)]["value"] == shipped["reingest_s"]
+
+
+def test_synthetic_corpus_is_deterministic_and_exact(tmp_path: Path) -> None:
+    base = make_settings(tmp_path / "unused", SHIPPED_CORPUS)
+    shipped = load_shipped(base)
+    first = make_corpus(150, tmp_path / "a", base, shipped)
+    again = make_corpus(150, tmp_path / "b", base, shipped)
+    assert len(first) == 150 and first == again
+    assert len(set(first)) > 140  # recombined, not copied
+    queries = make_queries(300, shipped)
+    assert len(queries) == len(set(queries)) == 300
+
+
+def test_bad_sizes_are_user_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_sizes("1000, 10k,100_000") == [1000, 10_000, 100_000]
+    with pytest.raises(InputError):
+        parse_sizes("lots")
+    assert main(["bench", "--sizes", "0"]) == 2
+    assert "--sizes" in capsys.readouterr().err
+
+
+def test_eval_smoke(fixture_index: Settings, use_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    evalset = {
+        "questions": [
+            {
+                "id": "t-q1",
+                "question": "How many inmates does the new prison have room for?",
+                "type": "factual",
+                "gold_sources": ["prison-capacity"],
+                "answer": "40,000",
+                "split": "dev",
+            },
+            {
+                "id": "t-q2",
+                "question": "How many deaths of detainees in custody did the monitors count?",
+                "type": "factual",
+                "gold_sources": ["rights-report"],
+                "answer": "153",
+                "split": "test",
+            },
+            {
+                "id": "t-q3",
+                "question": "What does a kilowatt-hour of electricity cost in Norway?",
+                "type": "unanswerable",
+                "split": "test",
+            },
+        ]
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(evalset, sort_keys=False), encoding="utf-8")
+    use_env(fixture_index)
+    assert main(["eval", "--set", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_questions"] == 3 and result["n_factual"] == 2 and result["n_unanswerable"] == 1
+    for key in ("recall@1", "recall@5", "mrr", "answer_accuracy", "citation_precision", "refusal_accuracy"):
+        assert 0.0 <= result["ours"][key] <= 1.0, key
+    assert 0.0 <= result["baseline"]["recall@5"] <= 1.0
+    assert result["ask_ms_p50"] > 0
