@@ -6,9 +6,11 @@ import json
 import os
 import re
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from bot.errors import NotFoundError, StoreError
 from bot.settings import Settings, get_settings
@@ -111,6 +113,30 @@ def manifest_version(settings: Settings) -> tuple[int, int]:
     except FileNotFoundError:
         return (0, 0)
     return (stat.st_mtime_ns, stat.st_ino)
+
+
+class _Versioned(Protocol):
+    version: tuple[int, int]
+
+
+V = TypeVar("V", bound=_Versioned)
+
+
+def cached_for_version(
+    cache: dict[str, V], lock: threading.Lock, settings: Settings, build: Callable[[Settings, tuple[int, int]], V]
+) -> V:
+    """Return ``cache``'s entry for the data dir, rebuilt (once, under ``lock``) when the manifest has changed."""
+    key = str(settings.data_dir)
+    version = manifest_version(settings)
+    cached = cache.get(key)
+    if cached is not None and cached.version == version:
+        return cached
+    with lock:
+        cached = cache.get(key)
+        if cached is None or cached.version != version:
+            cached = build(settings, version)
+            cache[key] = cached
+        return cached
 
 
 _TEXT_CACHE: dict[tuple[str, str], tuple[int, str]] = {}

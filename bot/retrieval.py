@@ -18,7 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from bot.errors import InputError, NotFoundError, StoreError
-from bot.manifest import load_manifest, manifest_version, source_text, vectors_path
+from bot.manifest import cached_for_version, load_manifest, source_text, vectors_path
 from bot.settings import Settings, get_settings
 from bot.types import Passage
 
@@ -78,21 +78,15 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _load_index(settings: Settings) -> _Index:
-    key = str(settings.data_dir)
-    version = manifest_version(settings)
-    cached = _CACHE.get(key)
-    if cached is not None and cached.version == version:
-        return cached
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None and cached.version == version:
-            return cached
-        index = _build_index(settings, version)
-        _CACHE[key] = index
-        from bot.embeddings import release_memory
+    return cached_for_version(_CACHE, _CACHE_LOCK, settings, _build_index_and_release)
 
-        release_memory()  # building tokenised the whole corpus: give that transient heap back
-        return index
+
+def _build_index_and_release(settings: Settings, version: tuple[int, int]) -> _Index:
+    index = _build_index(settings, version)
+    from bot.embeddings import release_memory
+
+    release_memory()  # building tokenised the whole corpus: give that transient heap back
+    return index
 
 
 def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:

@@ -50,7 +50,7 @@ import numpy as np
 
 from bot.chunking import split_sentences
 from bot.errors import BotError, NotFoundError
-from bot.manifest import list_sources, manifest_version, source_text
+from bot.manifest import list_sources, source_text
 from bot.motions import Motion, default_motion
 from bot.settings import PROJECT_DIR, Settings, get_settings
 from bot.types import Stance
@@ -584,18 +584,9 @@ _VECTORS: dict[tuple[str, str], np.ndarray] = {}
 
 def sentence_table(settings: Settings | None = None) -> SentenceTable:
     """Return the sentence table of the current index (rebuilt when the manifest changes)."""
-    settings = settings or get_settings()
-    key = str(settings.data_dir)
-    version = manifest_version(settings)
-    cached = _TABLES.get(key)
-    if cached is not None and cached.version == version:
-        return cached
-    with _LOCK:
-        cached = _TABLES.get(key)
-        if cached is None or cached.version != version:
-            cached = _build_table(settings, version)
-            _TABLES[key] = cached
-        return cached
+    from bot.manifest import cached_for_version
+
+    return cached_for_version(_TABLES, _LOCK, settings or get_settings(), _build_table)
 
 
 def _build_table(settings: Settings, version: tuple[int, int]) -> SentenceTable:
