@@ -310,7 +310,6 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
     from bot.embeddings import get_model
     from bot.ingest import ingest
     from bot.retrieval import retrieve
-    from bot.store import get_collection
 
     model = get_model(settings)
     model.encode(texts[:64], batch_size=settings.embedding_batch_size, show_progress_bar=False)  # warm-up
@@ -357,6 +356,29 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
     result["langchain_build_s"] = round(build_s, 2)
 
     say(f"{n_passages:,} passages: retrieve x{len(retrieve_q)} (ours / floor / LangChain, interleaved)")
+    with sampler.phase("retrieve"):
+        result["retrieve_ms"] = retrieve_latency(settings, store, warm_q, retrieve_q)
+    say(f"{n_passages:,} passages: ask x{len(ask_q)} (extractive, new questions)")
+    with sampler.phase("ask"):
+        result["ask_ms"] = ask_latency(settings, ask_q)
+    peaks = sampler.stop()
+    result["rss_mb"] = {
+        "peak": max(peaks.get(p, 0.0) for p in ("ingest", "reingest", "warm")),
+        "peak_is": "max RSS over ingest, re-ingest and a warm index (before the baselines are built)",
+        "by_phase": peaks,
+    }
+    result["torch_threads"] = _torch_threads()
+    result["load_after"] = _load()
+    return result
+
+
+def retrieve_latency(settings: Settings, store: Any, warm_q: list[str], queries: list[str]) -> dict[str, Any]:
+    """Time retrieve() vs the floor vs the LangChain store, interleaved query by query (order rotated)."""
+    from bot.embeddings import get_model
+    from bot.retrieval import retrieve
+    from bot.store import get_collection
+
+    model = get_model(settings)
     collection = get_collection(settings)
 
     def floor(q: str) -> Any:
@@ -373,48 +395,41 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
             run(q + " " + name)
     times: dict[str, list[float]] = {name: [] for name in runners}
     names = list(runners)
-    with sampler.phase("retrieve"):
-        for i, q in enumerate(retrieve_q):
-            for name in names[i % 3 :] + names[: i % 3]:
-                t0 = time.perf_counter()
-                runners[name](q)
-                times[name].append(time.perf_counter() - t0)
-    ret = {name: _summary(values) for name, values in times.items()}
-    ret_p50 = {name: float(s.get("p50", 0.0)) for name, s in ret.items()}
-    result["retrieve_ms"] = {
-        **ret,
-        "k": K,
-        "ratio_p50_vs_floor": round(ret_p50["ours"] / ret_p50["floor"], 3),
-        "ratio_p50_vs_langchain": round(ret_p50["ours"] / ret_p50["langchain"], 3),
-        "floor_is": "model.encode(query) + collection.query(n_results=k) (documents, metadatas, distances)",
-    }
+    for i, q in enumerate(queries):
+        for name in names[i % 3 :] + names[: i % 3]:
+            t0 = time.perf_counter()
+            runners[name](q)
+            times[name].append(time.perf_counter() - t0)
+    out: dict[str, Any] = {name: _summary(values) for name, values in times.items()}
+    p50 = {name: float(out[name].get("p50", 0.0)) for name in runners}
+    out.update(
+        k=K,
+        ratio_p50_vs_floor=round(p50["ours"] / p50["floor"], 3),
+        ratio_p50_vs_langchain=round(p50["ours"] / p50["langchain"], 3),
+        floor_is="model.encode(query) + collection.query(n_results=k) (documents, metadatas, distances)",
+    )
+    return out
 
-    say(f"{n_passages:,} passages: ask x{len(ask_q)} (extractive, new questions)")
-    ask_times: list[float] = []
+
+def ask_latency(settings: Settings, queries: list[str]) -> dict[str, Any]:
+    """Time extractive ask() on questions it has not seen (so their embeddings are not cached)."""
+    from bot.answer import ask
+
+    times: list[float] = []
     refused = 0
     inner: dict[str, list[float]] = {"retrieve_ms": [], "score_ms": []}
-    with sampler.phase("ask"):
-        for q in ask_q:
-            t0 = time.perf_counter()
-            answer = ask(q, settings=settings)
-            ask_times.append(time.perf_counter() - t0)
-            refused += answer.refused
-            for key, values in inner.items():
-                values.append(float(answer.metrics.get(key, 0.0)))
-    result["ask_ms"] = {
-        **_summary(ask_times),
+    for q in queries:
+        t0 = time.perf_counter()
+        answer = ask(q, settings=settings)
+        times.append(time.perf_counter() - t0)
+        refused += answer.refused
+        for key, values in inner.items():
+            values.append(float(answer.metrics.get(key, 0.0)))
+    return {
+        **_summary(times),
         "refused": refused,
         **{f"{key}_p50": round(statistics.median(v), 2) for key, v in inner.items() if v},
     }
-    peaks = sampler.stop()
-    result["rss_mb"] = {
-        "peak": max(peaks.get(p, 0.0) for p in ("ingest", "reingest", "warm")),
-        "peak_is": "max RSS over ingest, re-ingest and a warm index (before the baselines are built)",
-        "by_phase": peaks,
-    }
-    result["torch_threads"] = _torch_threads()
-    result["load_after"] = _load()
-    return result
 
 
 def _encode(model: Any, texts: list[str], settings: Settings) -> Any:
@@ -684,18 +699,33 @@ def machine_info() -> dict[str, Any]:
 
 
 def run_bench(
-    sizes: list[int], *, skip_app: bool = False, n_queries: int = 100, say: Say = _quiet, quiet: bool = False
+    sizes: list[int],
+    *,
+    skip_app: bool = False,
+    n_queries: int = 100,
+    say: Say = _quiet,
+    quiet: bool = False,
+    save: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Measure every size (one child process each), the shipped corpus re-ingest and the app; judge the targets."""
+    """Measure the shipped corpus re-ingest, the app, then every size (one child process each); judge the targets.
+
+    ``save`` is called with the result so far after each step (``complete`` false until the end), so a long run
+    that is stopped keeps what it measured.
+    """
     began = time.perf_counter()
     result: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "complete": False,
         "machine": machine_info(),
         "sizes": {},
     }
-    for n in sizes:
-        say(f"size {n:,}: starting a measuring process")
-        result["sizes"][str(n)] = _run_size_child(n, n_queries, say, quiet)
+
+    def checkpoint() -> None:
+        result["targets"] = judge(result)
+        result["seconds"] = round(time.perf_counter() - began, 1)
+        if save is not None:
+            save(result)
+
     with tempfile.TemporaryDirectory(prefix="bot-bench-shipped-") as tmp:
         data_dir = Path(tmp) / "data"
         say("shipped corpus: ingest and re-ingest")
@@ -706,8 +736,13 @@ def run_bench(
             base = Settings(_env_file=None, corpus_dir=PROJECT_DIR / "corpus")  # type: ignore[call-arg]
             questions = make_queries(SESSIONS * TURNS_PER_SESSION + 1, load_shipped(base), seed=SEED + 1)
             result["app"] = run_app(data_dir, questions, say=say)
-    result["targets"] = judge(result)
-    result["seconds"] = round(time.perf_counter() - began, 1)
+    checkpoint()
+    for n in sizes:
+        say(f"size {n:,}: starting a measuring process")
+        result["sizes"][str(n)] = _run_size_child(n, n_queries, say, quiet)
+        checkpoint()
+    result["complete"] = True
+    checkpoint()
     return result
 
 
@@ -827,10 +862,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.queries < 5:
         raise InputError(f"--queries {args.queries} is too few to take percentiles of.", "Pass at least 5.")
     say: Say = _quiet if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
-    result = run_bench(sizes, skip_app=args.skip_app, n_queries=args.queries, say=say, quiet=args.json)
     out = Path(args.out) if args.out else RESULTS_DIR / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    say(f"results go to {out} (rewritten after each step)")
+
+    def save(partial: dict[str, Any]) -> None:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(json.dumps(partial, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(out)
+
+    result = run_bench(sizes, skip_app=args.skip_app, n_queries=args.queries, say=say, quiet=args.json, save=save)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:

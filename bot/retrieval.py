@@ -303,7 +303,6 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, index: _Index, k: int, setting
     """Pick k indices into ``rows``: relevant, and unlike what was already picked (vectors or overlapping text)."""
     lam = settings.retrieval_mmr_lambda
     vectors = index.vectors[rows]
-    sims = (vectors @ vectors.T).astype(np.float64)
     codes = index.source_code[rows]
     starts, ends = index.starts[rows], index.ends[rows]
     lengths = ends - starts
@@ -315,12 +314,13 @@ def _mmr(rows: np.ndarray, relevance: np.ndarray, index: _Index, k: int, setting
         pick = int(np.argmax(np.where(alive, scores, -np.inf)))  # the first of equals: the better-ranked one
         chosen.append(pick)
         alive[pick] = False
-        sim = sims[:, pick]
+        # One column at a time (k matrix-vector products), not the full similarity matrix: a matrix product this
+        # small costs ~15 ms instead of ~0.03 ms when BLAS threads must wait for cores that torch keeps busy.
+        sim = (vectors @ vectors[pick]).astype(np.float64)
         overlap = np.minimum(ends, ends[pick]) - np.maximum(starts, starts[pick])
         same = (codes == codes[pick]) & (overlap > 0)
         if same.any():  # overlapping text of one source counts as similar as its share of the shorter passage
             share = overlap[same] / np.minimum(lengths[same], lengths[pick])
-            sim = sim.copy()
             sim[same] = np.maximum(sim[same], share)
         best_sim = np.maximum(best_sim, sim)
     return chosen

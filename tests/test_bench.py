@@ -27,6 +27,7 @@ def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     printed = capsys.readouterr().out
     assert "retrieve ours/floor" in printed and str(out) in printed
     result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["complete"] is True
 
     machine = result["machine"]
     assert machine["cores"] >= 1 and machine["python"].count(".") == 2
