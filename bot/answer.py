@@ -78,6 +78,8 @@ class _Prepared:
     cands: list[Candidate]
     scores: np.ndarray
     vectors: np.ndarray
+    cosines: np.ndarray
+    coverages: np.ndarray
     check: Answerability
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -139,7 +141,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     if _ASKS_NUMBER.search(question) and cands:
         scores = scores + NUMBER_BONUS * np.array([bool(re.search(r"\d", c.text)) for c in cands], dtype=np.float32)
     timings = {"retrieve_ms": (t1 - t0) * 1000, "score_ms": (time.perf_counter() - t1) * 1000}
-    return _Prepared(question, query, passages, cands, scores, vectors, check, timings)
+    return _Prepared(question, query, passages, cands, scores, vectors, cosines, covs, check, timings)
 
 
 def _extractive(prepared: _Prepared, settings: Settings, began: float) -> Iterator[Partial | Answer]:

@@ -210,28 +210,21 @@ def format_table(result: dict[str, Any]) -> str:
 def calibrate(path: str | Path | None = None, *, settings: Settings | None = None) -> dict[str, Any]:
     """Grid-search the refusal thresholds on the dev split only; return the best triple and the top of the grid."""
     from bot.answer import prepare
-    from bot.embeddings import embed_query
-    from bot.grounding import coverage
-    from bot.retrieval import term_weights
+    from bot.grounding import passes
 
     settings = settings or get_settings()
     dev = load_eval(path).split("dev").questions
     rows = []
     for q in dev:
         prepared = prepare(q.question, q.question, settings.answer_k, None, settings)
-        qvec = embed_query(q.question, settings)
-        cos = prepared.vectors @ qvec if prepared.cands else np.zeros(0)
-        terms = term_weights(q.question, settings)
-        cov = np.array([coverage(terms, c.text) for c in prepared.cands])
-        rows.append((q.type == "unanswerable", cos, cov, len(prepared.check.unknown)))
+        rows.append((q.type == "unanswerable", prepared.cosines, prepared.coverages, len(prepared.check.unknown)))
     grid = []
     for tc in np.arange(0.25, 0.71, 0.025):
         for tv in np.arange(0.0, 0.91, 0.05):
             for tu in (0, 1, 2, 3):
                 correct = 0
                 for unans, cos, cov, n_unknown in rows:
-                    answerable = bool(((cos >= tc) & (cov >= tv)).any()) if len(cos) else False
-                    answerable = answerable and not (0 < tu <= n_unknown)
+                    answerable = bool(len(cos)) and passes(cos, cov, n_unknown, tc, tv, tu)
                     correct += answerable != unans
                 grid.append(
                     {

@@ -176,18 +176,35 @@ class Answerability:
     answerable: bool
 
 
+def passes(
+    cosines: np.ndarray,
+    coverages: np.ndarray,
+    n_unknown: int,
+    min_cosine: float,
+    min_coverage: float,
+    unknown_terms: int,
+) -> bool:
+    """The refusal rule: some sentence is similar enough and covers enough terms, and few terms are unknown."""
+    ok = (cosines >= min_cosine) & (coverages >= min_coverage)
+    return bool(ok.any()) and not (0 < unknown_terms <= n_unknown)
+
+
 def answerability(
     cosines: np.ndarray, coverages: np.ndarray, unknown: Sequence[str], settings: Settings
 ) -> Answerability:
     """Decide whether the retrieved sentences answer the question (see the module docstring)."""
     if len(cosines) == 0:
         return Answerability(0.0, 0.0, tuple(unknown), False)
-    ok = (cosines >= settings.refuse_min_cosine) & (coverages >= settings.refuse_min_coverage)
-    too_unknown = 0 < settings.refuse_unknown_terms <= len(unknown)
-    best = int(np.argmax(cosines + coverages))
-    return Answerability(
-        float(cosines[best]), float(coverages[best]), tuple(unknown), bool(ok.any()) and not too_unknown
+    answerable = passes(
+        cosines,
+        coverages,
+        len(unknown),
+        settings.refuse_min_cosine,
+        settings.refuse_min_coverage,
+        settings.refuse_unknown_terms,
     )
+    best = int(np.argmax(cosines + coverages))
+    return Answerability(float(cosines[best]), float(coverages[best]), tuple(unknown), answerable)
 
 
 def find_quote(quote: str, text: str) -> tuple[int, int] | None:
