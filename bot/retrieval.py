@@ -72,6 +72,24 @@ class _Index:
     def text(self, row: int, settings: Settings) -> str:
         return source_text(self.source_of[row], settings)[int(self.starts[row]) : int(self.ends[row])]
 
+    def passage(self, row: int, settings: Settings, score: float = 0.0) -> Passage:
+        """Return the passage at ``row`` with its source's provenance."""
+        sid = self.source_of[row]
+        meta = self.meta.get(sid, {})
+        return Passage(
+            id=self.ids[row],
+            source_id=sid,
+            title=meta.get("title", ""),
+            url=meta.get("url", ""),
+            text=self.text(row, settings),
+            start=int(self.starts[row]),
+            end=int(self.ends[row]),
+            score=score,
+            page=self.pages[row],
+            publisher=meta.get("publisher", ""),
+            date=meta.get("date", ""),
+        )
+
 
 _CACHE: dict[str, _Index] = {}
 _CACHE_LOCK = threading.Lock()
@@ -235,27 +253,7 @@ def retrieve(
         keep = cosine >= float(min_score)
         rows, relevance, cosine = rows[keep], relevance[keep], cosine[keep]
     chosen = _mmr(rows, relevance / relevance.max() if len(relevance) else relevance, index, k, settings)
-    out = []
-    for i in chosen:
-        row = int(rows[i])
-        sid = index.source_of[row]
-        meta = index.meta.get(sid, {})
-        out.append(
-            Passage(
-                id=index.ids[row],
-                source_id=sid,
-                title=meta.get("title", ""),
-                url=meta.get("url", ""),
-                text=index.text(row, settings),
-                start=int(index.starts[row]),
-                end=int(index.ends[row]),
-                score=float(cosine[i]),
-                page=index.pages[row],
-                publisher=meta.get("publisher", ""),
-                date=meta.get("date", ""),
-            )
-        )
-    return out
+    return [index.passage(int(rows[i]), settings, float(cosine[i])) for i in chosen]
 
 
 def _allowed_rows(index: _Index, sources: list[str] | None) -> np.ndarray | None:
@@ -340,25 +338,7 @@ def all_passages(settings: Settings | None = None, sources: list[str] | None = N
     index = _load_index(settings)
     allowed = _allowed_rows(index, sources)
     rows = range(len(index.ids)) if allowed is None else [int(r) for r in allowed]
-    out = []
-    for row in rows:
-        sid = index.source_of[row]
-        meta = index.meta.get(sid, {})
-        out.append(
-            Passage(
-                id=index.ids[row],
-                source_id=sid,
-                title=meta.get("title", ""),
-                url=meta.get("url", ""),
-                text=index.text(row, settings),
-                start=int(index.starts[row]),
-                end=int(index.ends[row]),
-                page=index.pages[row],
-                publisher=meta.get("publisher", ""),
-                date=meta.get("date", ""),
-            )
-        )
-    return out
+    return [index.passage(row, settings) for row in rows]
 
 
 class BotRetriever(BaseRetriever):
