@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import inspect
 import json
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import gradio as gr
 
@@ -130,8 +132,30 @@ def passages_json(passages: list[Passage]) -> list[dict[str, Any]]:
 # --- the app ---------------------------------------------------------------------------------------
 
 
-def _fail(exc: BotError) -> gr.Error:
-    return gr.Error(str(exc))
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def shows_errors(fn: F) -> F:
+    """Show a BotError from a handler as an error in the page (and to API clients), never as a result."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def stream(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except BotError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        return cast(F, stream)
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except BotError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    return cast(F, call)
 
 
 def build_app(settings: Settings | None = None) -> gr.Blocks:
@@ -153,65 +177,51 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     # ---- handlers --------------------------------------------------------------------------------
 
+    @shows_errors
     def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
         from bot.answer import Partial, ask_stream
         from bot.evidence import card_from_citation
 
         earlier = [h for h in history if isinstance(h, dict)]
-        try:
-            for event in ask_stream(message, history=earlier, settings=settings):
-                if isinstance(event, Partial):
-                    yield esc(event.text), gr.update()
-                    continue
-                cards = [card_from_citation(c, message, settings) for c in event.citations]
-                ids = remember(cards)
-                choices = [
-                    (f"[{c.n}] {c.quote[:80]}", card_id) for c, card_id in zip(event.citations, ids, strict=True)
-                ]
-                yield answer_html(event), gr.update(choices=choices, value=ids[0] if ids else None)
-        except BotError as exc:
-            raise _fail(exc) from exc
+        for event in ask_stream(message, history=earlier, settings=settings):
+            if isinstance(event, Partial):
+                yield esc(event.text), gr.update()
+                continue
+            cards = [card_from_citation(c, message, settings) for c in event.citations]
+            ids = remember(cards)
+            choices = [(f"[{c.n}] {c.quote[:80]}", card_id) for c, card_id in zip(event.citations, ids, strict=True)]
+            yield answer_html(event), gr.update(choices=choices, value=ids[0] if ids else None)
 
+    @shows_errors
     def api_ask(question: str) -> dict[str, Any]:
         from bot.answer import ask
 
-        try:
-            return to_dict(ask(question, settings=settings))
-        except BotError as exc:
-            raise _fail(exc) from exc
+        return to_dict(ask(question, settings=settings))
 
+    @shows_errors
     def api_search(query: str, k: int = 5) -> list[dict[str, Any]]:
         from bot.retrieval import retrieve
 
-        try:
-            return passages_json(retrieve(query, int(k), settings=settings))
-        except BotError as exc:
-            raise _fail(exc) from exc
+        return passages_json(retrieve(query, int(k), settings=settings))
 
+    @shows_errors
     def api_brief(motion: str, per_side: int = 5) -> dict[str, Any]:
         from bot.brief import brief
 
-        try:
-            return to_dict(brief(motion, per_side=int(per_side), settings=settings))
-        except BotError as exc:
-            raise _fail(exc) from exc
+        return to_dict(brief(motion, per_side=int(per_side), settings=settings))
 
+    @shows_errors
     def api_rebut(argument: str, n: int = 3) -> dict[str, Any]:
         from bot.rebuttal import rebut
 
-        try:
-            return to_dict(rebut(argument, n=int(n), settings=settings))
-        except BotError as exc:
-            raise _fail(exc) from exc
+        return to_dict(rebut(argument, n=int(n), settings=settings))
 
+    @shows_errors
     def run_brief(motion: str, per_side: float) -> tuple[str, str, str, str | None, str | None, Any]:
         from bot.brief import brief
         from bot.export import brief_to_docx, brief_to_markdown
 
-        try:
-            result = brief(motion, per_side=int(per_side), settings=settings)
-        except BotError as exc:
-            raise _fail(exc) from exc
+        result = brief(motion, per_side=int(per_side), settings=settings)
         pro, con, cov = brief_html(result)
         folder = Path(tempfile.mkdtemp(prefix="brief-"))
         docx_path, md_path = folder / "brief.docx", folder / "brief.md"
@@ -220,25 +230,21 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         ids = remember(result.pro + result.con)
         return pro, con, cov, str(docx_path), str(md_path), gr.update(choices=ids, value=ids[0] if ids else None)
 
+    @shows_errors
     def run_rebut(argument: str, n: float) -> tuple[str, Any]:
         from bot.rebuttal import rebut
 
-        try:
-            result = rebut(argument, n=int(n), settings=settings)
-        except BotError as exc:
-            raise _fail(exc) from exc
+        result = rebut(argument, n=int(n), settings=settings)
         ids = remember([c for b in result.blocks for c in b.cards])
         return rebuttal_html(result), gr.update(choices=ids, value=ids[0] if ids else None)
 
+    @shows_errors
     def save_to_file(card_id: str | None) -> tuple[str, Any]:
         from bot.evidence import save_card
 
         if not card_id or card_id not in cards_seen:
             raise gr.Error("Pick a card first (make a brief or a rebuttal).")
-        try:
-            cards = save_card(cards_seen[card_id], settings)
-        except BotError as exc:
-            raise _fail(exc) from exc
+        cards = save_card(cards_seen[card_id], settings)
         return f"Saved. Your file holds {len(cards)} card(s).", my_file_choices(cards)
 
     def my_file_choices(cards: list[Card] | None = None) -> Any:
@@ -247,30 +253,27 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         cards = load_cards(settings) if cards is None else cards
         return gr.update(choices=[(f"{c.tag[:70]} — {c.cite.publisher}", c.id) for c in cards], value=None)
 
+    @shows_errors
     def my_file_view() -> tuple[str, Any]:
         from bot.evidence import load_cards
 
-        try:
-            cards = load_cards(settings)
-        except BotError as exc:
-            raise _fail(exc) from exc
+        cards = load_cards(settings)
         body = "".join(card_html(c) for c in cards) or "<p>No saved cards yet.</p>"
         return body, my_file_choices(cards)
 
+    @shows_errors
     def my_file_action(card_id: str | None, action: str) -> tuple[str, Any]:
         from bot.evidence import move_card, remove_card
 
         if not card_id:
             raise gr.Error("Pick a saved card first.")
-        try:
-            if action == "remove":
-                remove_card(card_id, settings)
-            else:
-                move_card(card_id, -1 if action == "up" else 1, settings)
-        except BotError as exc:
-            raise _fail(exc) from exc
+        if action == "remove":
+            remove_card(card_id, settings)
+        else:
+            move_card(card_id, -1 if action == "up" else 1, settings)
         return my_file_view()
 
+    @shows_errors
     def my_file_export() -> str:
         from bot.evidence import load_cards
         from bot.export import cards_to_docx
@@ -303,15 +306,13 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         rows, choices, info = sources_table()
         return "\n\n".join(messages) or "No file chosen.", rows, choices, info
 
+    @shows_errors
     def remove(source_id: str | None) -> tuple[str, Any, Any, str]:
         from bot.ingest import remove_source
 
         if not source_id:
             raise gr.Error("Pick a source to remove.")
-        try:
-            remove_source(source_id, settings=settings)
-        except BotError as exc:
-            raise _fail(exc) from exc
+        remove_source(source_id, settings=settings)
         rows, choices, info = sources_table()
         return f"Removed {source_id}.", rows, choices, info
 
