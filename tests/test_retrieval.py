@@ -115,3 +115,30 @@ def test_contested_topics_draw_on_several_sources(corpus_index: Settings, query:
     passages = retrieve(query, 5, settings=corpus_index)
     assert len({p.source_id for p in passages}) >= 2
     assert_exact(passages, corpus_index)
+
+
+def test_index_vectors_are_the_stored_ones_and_a_damaged_file_says_rebuild(tmp_path: Any) -> None:
+    import numpy as np
+
+    from bot.errors import StoreError
+    from bot.ingest import ingest
+    from bot.manifest import load_manifest, vectors_path
+    from bot.retrieval import clear_cache, passage_vectors
+    from tests.conftest import make_settings
+
+    s = make_settings(tmp_path / "data")
+    ingest(settings=s)
+    passages = retrieve("How many inmates can CECOT hold?", 5, settings=s)
+    got = passage_vectors(passages, s)
+    manifest = load_manifest(s)
+    for passage, row in zip(passages, got, strict=True):
+        ids = [p[0] for p in manifest.sources[passage.source_id]["passages"]]
+        stored = np.load(vectors_path(s, passage.source_id))[ids.index(passage.id)]
+        assert np.array_equal(row, stored)
+
+    victim = sorted(manifest.sources)[-1]
+    stored = np.load(vectors_path(s, victim))
+    np.save(vectors_path(s, victim), stored[:, :100])  # a vector file of another width
+    clear_cache()
+    with pytest.raises(StoreError, match="ingest --rebuild"):
+        retrieve("CECOT", 5, settings=s)
