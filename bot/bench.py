@@ -337,7 +337,7 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
         bare_s = _timed(lambda: _encode(model, sample, settings))[0]
         bare_sent_s = _timed(lambda: _encode(model, sentences, settings))[0]
     ours_rate, bare_rate = n_texts / report.seconds, len(sample) / bare_s
-    all_rate = len(sample) / (bare_s + bare_sent_s)
+    work_rate = len(sample) / bare_sent_s
     result["ingest"] = {
         "seconds": round(report.seconds, 2),
         "passages_per_s": round(ours_rate, 1),
@@ -347,9 +347,9 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
         "ratio_vs_bare": round(ours_rate / bare_rate, 3),
         "bare_encode_sentences": len(sentences),
         "bare_encode_sentences_s": round(bare_sent_s, 2),
-        "ratio_vs_bare_all": round(ours_rate / all_rate, 3),
-        "ratio_vs_bare_all_is": "ingest vs bare encode of everything ingest embeds: passages and their candidate "
-        "sentences (precomputed for ask)",
+        "ratio_vs_bare_work": round(ours_rate / work_rate, 3),
+        "ratio_vs_bare_work_is": "ingest vs a bare encode of the texts ingest runs the model on: each sentence of "
+        "the sampled sources once (passage vectors are pooled from them); 1.0 means no overhead beyond the model",
     }
 
     say(f"{n_passages:,} passages: vanilla LangChain store")
@@ -446,7 +446,7 @@ def _encode(model: Any, texts: list[str], settings: Settings) -> Any:
 
 def _bare_sample(settings: Settings) -> tuple[list[str], list[str]]:
     """Return the passages of a seeded sample of whole sources (about BARE_SAMPLE passages), and their sentences."""
-    from bot.grounding import document_sentences
+    from bot.chunking import split_sentences
     from bot.manifest import source_text
     from bot.retrieval import all_passages
 
@@ -462,7 +462,7 @@ def _bare_sample(settings: Settings) -> tuple[list[str], list[str]]:
             break
         passages += by_source[sid]
         text = source_text(sid, settings)
-        sentences += [text[a:b] for a, b in document_sentences(text)]
+        sentences += [text[a:b] for a, b in split_sentences(text)]
     return passages, sentences
 
 
@@ -786,14 +786,14 @@ def format_report(result: dict[str, Any]) -> str:
         "",
         "headline: ratios (retrieve: lower is better; ingest: higher is better)",
         f"{'passages':>10}  {'retrieve ours/floor':>20}  {'ours/LangChain':>15}  {'ingest ours/bare encode':>24}"
-        f"  {'(of passages + sentences)':>26}",
+        f"  {'(of its model work)':>26}",
     ]
     ok_sizes = [(n, r) for n, r in result["sizes"].items() if "error" not in r]
     for n, r in ok_sizes:
         rm = r["retrieve_ms"]
         lines.append(
             f"{int(n):>10,}  {rm['ratio_p50_vs_floor']:>19.2f}x  {rm['ratio_p50_vs_langchain']:>14.2f}x  "
-            f"{r['ingest']['ratio_vs_bare']:>23.2f}x  {r['ingest'].get('ratio_vs_bare_all', 0.0):>25.2f}x"
+            f"{r['ingest']['ratio_vs_bare']:>23.2f}x  {r['ingest'].get('ratio_vs_bare_work', 0.0):>25.2f}x"
         )
     for n, r in result["sizes"].items():
         if "error" in r:

@@ -70,8 +70,7 @@ def embed_texts(texts: list[str], settings: Settings | None = None) -> np.ndarra
     settings = settings or get_settings()
     model = get_model(settings)
     if not texts:
-        dim = model.get_sentence_embedding_dimension() or 0
-        return np.zeros((0, dim), dtype=np.float32)
+        return np.zeros((0, dimension(model)), dtype=np.float32)
     vectors = model.encode(
         texts,
         batch_size=settings.embedding_batch_size,
@@ -80,6 +79,57 @@ def embed_texts(texts: list[str], settings: Settings | None = None) -> np.ndarra
         show_progress_bar=False,
     )
     return np.asarray(vectors, dtype=np.float32)
+
+
+def dimension(model: SentenceTransformer) -> int:
+    """Return the model's vector width (the method's name changed in sentence-transformers 6)."""
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter() or 0)
+
+
+def pools_by_mean(model: SentenceTransformer) -> bool:
+    """Return True when the model is a transformer, mean pooling and at most a normalisation, nothing else.
+
+    For such a model a text's vector is the normalised mean of its token vectors, so token sums can be combined.
+    """
+    names = [type(module).__name__ for module in model]
+    if names[:2] != ["Transformer", "Pooling"] or names[2:] not in ([], ["Normalize"]):
+        return False
+    pooling: Any = model[1]
+    config = pooling.get_config_dict()
+    if "pooling_mode" in config:  # sentence-transformers >= 5.2
+        return bool(config["pooling_mode"] == "mean")
+    modes = {key: value for key, value in config.items() if key.startswith("pooling_mode_")}
+    return modes.get("pooling_mode_mean_tokens") is True and sum(bool(v) for v in modes.values()) == 1
+
+
+def token_sums(texts: list[str], settings: Settings | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return each text's sum of token vectors and its token count, or None if the model does not pool by mean.
+
+    ``sums[i] / counts[i]``, normalised, is exactly the vector :func:`embed_texts` gives text i; summing the rows
+    of consecutive sentences gives a vector for the passage they make up without running the model on it.
+    """
+    import torch
+
+    settings = settings or get_settings()
+    model = get_model(settings)
+    if not pools_by_mean(model):
+        return None
+    dim = dimension(model)
+    transformer: Any = model[0]  # the transformer alone: token vectors and the attention mask
+    sums = np.zeros((len(texts), dim), dtype=np.float32)
+    counts = np.zeros(len(texts), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # evenly filled batches, as encode() sorts
+    size = settings.embedding_batch_size
+    with torch.inference_mode():
+        for at in range(0, len(order), size):
+            rows = order[at : at + size]
+            features = model.preprocess([texts[i] for i in rows])
+            out = transformer(features)
+            mask = out["attention_mask"].unsqueeze(-1).to(out["token_embeddings"].dtype)
+            sums[rows] = (out["token_embeddings"] * mask).sum(dim=1).float().numpy()
+            counts[rows] = mask.sum(dim=(1, 2)).float().numpy()
+    return sums, counts
 
 
 def embed_query(text: str, settings: Settings | None = None) -> np.ndarray:
