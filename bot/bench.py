@@ -469,7 +469,8 @@ def _bare_sample(settings: Settings) -> tuple[list[str], list[str]]:
 def _langchain_store(settings: Settings, folder: Path) -> Any:
     """Build the vanilla LangChain store over the same passages, their vectors taken from our index, not re-embedded.
 
-    Only the baseline's query path is timed, so embedding every passage a second time would add nothing but time.
+    Only the baseline's query path is timed, so embedding every passage a second time would add nothing but time
+    (our passage vectors are pooled from sentences, not bare encodes, which changes what is found, not how fast).
     """
     import chromadb
     from langchain_chroma import Chroma

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,63 @@ def test_model_change_reembeds_everything(tmp_path: Path) -> None:
     report = ingest(settings=rechunked)
     assert sorted(report.added) == ["prison-capacity", "rights-report", "safety-gains"]
     assert_store_matches_manifest(rechunked)
+
+
+def _stored_vectors(s: Settings, source_id: str) -> tuple[list[tuple[int, int]], Any, Any, Any]:
+    """Return a source's passage spans and vectors, and its candidate sentence spans and vectors, as stored."""
+    import numpy as np
+
+    from bot.grounding import sentences_path
+    from bot.manifest import vectors_path
+
+    entry = load_manifest(s).sources[source_id]
+    with np.load(sentences_path(s, source_id)) as data:
+        spans, sentence_vectors = data["spans"], data["vectors"]
+    passages = [(start, end) for _, start, end, _ in entry["passages"]]
+    return passages, np.load(vectors_path(s, source_id)), spans, sentence_vectors
+
+
+def test_passages_are_pooled_from_their_sentences_and_sentences_keep_their_own_vectors(tmp_path: Path) -> None:
+    import numpy as np
+
+    from bot.chunking import split_sentences
+    from bot.embeddings import embed_texts, get_model, pools_by_mean
+
+    s = make_settings(tmp_path / "data")
+    ingest(settings=s)
+    model = get_model(s)
+    assert pools_by_mean(model)  # the shipped model: the pooled path is the one in use
+    for info in list_sources(s):
+        text = source_text(info.id, s)
+        passages, passage_vectors, spans, sentence_vectors = _stored_vectors(s, info.id)
+        # Candidate sentences: exactly a bare encode of each sentence.
+        bare = embed_texts([text[a:b] for a, b in spans], s)
+        assert np.allclose(sentence_vectors, bare, atol=1e-5)
+        # Passages: the mean of their sentences' token vectors, computed here through the public encode API.
+        sentences = split_sentences(text)
+        tokens = model.encode([text[a:b] for a, b in sentences], output_value="token_embeddings")
+        for (start, end), stored in zip(passages, passage_vectors, strict=True):
+            inside = [t for (a, b), t in zip(sentences, tokens, strict=True) if a >= start and b <= end]
+            expected = np.concatenate([t.numpy() for t in inside]).mean(axis=0)
+            assert np.allclose(stored, expected / np.linalg.norm(expected), atol=1e-5)
+        # And they stay close to a bare encode of the passage text (what retrieval quality rests on).
+        whole = embed_texts([text[a:b] for a, b in passages], s)
+        assert float(np.min(np.sum(whole * passage_vectors, axis=1))) > 0.75
+
+
+def test_a_model_that_does_not_pool_by_mean_embeds_passages_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    import bot.embeddings
+    from bot.embeddings import embed_texts
+
+    monkeypatch.setattr(bot.embeddings, "pools_by_mean", lambda model: False)  # as for a CLS-pooling model
+    s = make_settings(tmp_path / "data")
+    ingest(settings=s)
+    for info in list_sources(s):
+        text = source_text(info.id, s)
+        passages, passage_vectors, spans, sentence_vectors = _stored_vectors(s, info.id)
+        assert np.allclose(passage_vectors, embed_texts([text[a:b] for a, b in passages], s), atol=1e-5)
+        assert np.allclose(sentence_vectors, embed_texts([text[a:b] for a, b in spans], s), atol=1e-5)
