@@ -314,7 +314,7 @@ def embed_group(
     The model runs once per sentence, never on a passage: a passage is whole sentences, and with a mean-pooling
     model its vector is taken as the normalised mean of its sentences' token vectors (each sentence's token sum
     and count from ``bot.embeddings.token_sums``), while each candidate sentence keeps exactly the vector a bare
-    encode of it gives. That is about 0.65x the model work of embedding the (overlapping) passages alone, and
+    encode of it gives. That is about 0.7x the model work of embedding the (overlapping) passages alone, and
     measured on the eval set it leaves retrieval and answers where full passage vectors put them (README). A
     model that does not pool by mean embeds passages and candidate sentences as they are.
     """
