@@ -69,9 +69,12 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Candidate]:
     return out
 
 
-def document_sentences(text: str) -> list[tuple[int, int]]:
-    """Return the spans of a stored source's candidate sentences (their vectors are precomputed at ingest)."""
-    return [(a, b) for a, b in split_sentences(text) if is_candidate(text[a:b])]
+def document_sentences(text: str, spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Return the spans of a stored source's candidate sentences (their vectors are precomputed at ingest).
+
+    ``spans`` are the text's sentences when the caller has split it already.
+    """
+    return [(a, b) for a, b in (split_sentences(text) if spans is None else spans) if is_candidate(text[a:b])]
 
 
 def sentences_path(settings: Settings, source_id: str) -> Path:

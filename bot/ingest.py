@@ -261,11 +261,10 @@ def _write_group(group: list[tuple[Document, str | None, list[Chunk]]], manifest
     of it.
     """
     from bot.embeddings import release_memory
-    from bot.grounding import document_sentences, save_sentence_vectors
+    from bot.grounding import save_sentence_vectors
     from bot.store import get_collection
 
-    sentences = [document_sentences(doc.text) for doc, _, _ in group]
-    passage_vectors, sent_vectors = embed_group(group, sentences, settings)
+    passage_vectors, sentences, sent_vectors = embed_group(group, settings)
     release_memory()
     for doc, _, _ in group:
         manifest.pending[doc.source_id] = doc.origin
@@ -307,28 +306,30 @@ def _write_group(group: list[tuple[Document, str | None, list[Chunk]]], manifest
 
 
 def embed_group(
-    group: list[tuple[Document, str | None, list[Chunk]]], candidates: list[list[tuple[int, int]]], settings: Settings
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the vectors of the group's passages and of its candidate sentences (all sources, in order).
+    group: list[tuple[Document, str | None, list[Chunk]]], settings: Settings
+) -> tuple[np.ndarray, list[list[tuple[int, int]]], np.ndarray]:
+    """Return the vectors of the group's passages, each source's candidate sentences and their vectors (in order).
 
     The model runs once per sentence, never on a passage: a passage is whole sentences, and with a mean-pooling
     model its vector is taken as the normalised mean of its sentences' token vectors (each sentence's token sum
     and count from ``bot.embeddings.token_sums``), while each candidate sentence keeps exactly the vector a bare
     encode of it gives. That is about 0.7x the model work of embedding the (overlapping) passages alone, and
-    measured on the eval set it leaves retrieval and answers where full passage vectors put them (README). A
+    measured on the eval set it leaves retrieval and answers about where full passage vectors put them (README). A
     model that does not pool by mean embeds passages and candidate sentences as they are.
     """
     from bot.chunking import split_sentences
     from bot.embeddings import embed_texts, token_sums
+    from bot.grounding import document_sentences
 
     spans = [split_sentences(doc.text) for doc, _, _ in group]
+    candidates = [document_sentences(doc.text, doc_spans) for (doc, _, _), doc_spans in zip(group, spans, strict=True)]
     texts = [doc.text[a:b] for (doc, _, _), doc_spans in zip(group, spans, strict=True) for a, b in doc_spans]
     summed = token_sums(texts, settings)
     if summed is None:
         passages = [c.text for _, _, chunks in group for c in chunks]
         sentences = [doc.text[a:b] for (doc, _, _), c in zip(group, candidates, strict=True) for a, b in c]
         vectors = embed_texts(passages + sentences, settings)
-        return vectors[: len(passages)], vectors[len(passages) :]
+        return vectors[: len(passages)], candidates, vectors[len(passages) :]
     sums, counts = summed
     passage_rows: list[np.ndarray] = []
     sentence_rows: list[np.ndarray] = []
@@ -342,7 +343,7 @@ def embed_group(
             passage_rows.append(total)
         sentence_rows += [sums[row_of[span]] / counts[row_of[span]] for span in doc_candidates]
         at += len(doc_spans)
-    return _unit_rows(passage_rows, sums.shape[1]), _unit_rows(sentence_rows, sums.shape[1])
+    return _unit_rows(passage_rows, sums.shape[1]), candidates, _unit_rows(sentence_rows, sums.shape[1])
 
 
 def _unit_rows(rows: list[np.ndarray], dim: int) -> np.ndarray:
