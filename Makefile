@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run ingest test test-all lint eval bench clean
+.PHONY: install run ingest test test-all lint eval eval-external train bench clean
 
 install: $(STAMP)
 
@@ -38,6 +38,15 @@ lint: $(STAMP)
 
 eval: ingest
 	$(PY) -m bot eval
+
+# Measure the stance model on held-out public motions (needs ../shared/argdata, or BOT_ARGDATA_DIR).
+eval-external: $(STAMP)
+	$(PY) -m bot eval --external
+
+# Refit the stance model on ../shared/argdata and rewrite bot/data/ (not part of `make test`; about a minute
+# with the embedding cache, four more the first time).
+train: $(STAMP)
+	$(PY) tools/train_stance.py
 
 bench: $(STAMP)
 	$(PY) -m bot bench

@@ -84,6 +84,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.calibrate:
         _print_json(calibrate(args.set))
         return 0
+    if args.external:
+        return _eval_external(args)
     say = None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr))
     result = run_eval(args.set, split=args.split, baseline=not args.no_baseline, progress=say)
     out = Path(args.out) if args.out else None
@@ -96,6 +98,25 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(format_table(result))
         if out is not None:
             print(f"\nsaved: {out}")
+    return 0
+
+
+def _eval_external(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.external import evaluate_external, format_external
+    from bot.settings import get_settings
+
+    print("... embedding the held-out public data (cached after the first run)", file=sys.stderr)
+    result = evaluate_external()
+    out = Path(args.out) if args.out else get_settings().data_dir / "eval-external.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    if args.json:
+        _print_json(result)
+    else:
+        print(format_external(result))
+        print(f"\nsaved: {out}")
     return 0
 
 
@@ -164,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=["dev", "test"], default=None, help="only this split (default: both)")
     p.add_argument("--no-baseline", action="store_true", help="skip the vanilla LangChain baseline")
     p.add_argument("--calibrate", action="store_true", help="grid-search the refusal thresholds on the dev split")
+    p.add_argument(
+        "--external",
+        action="store_true",
+        help="measure the stance model on held-out public motions (BOT_ARGDATA_DIR, default ../shared/argdata)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--out", default=None, help="also save the JSON summary to this file")
     p.set_defaults(func=_cmd_eval)

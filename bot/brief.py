@@ -1,6 +1,8 @@
 """brief(): cards for and against a motion, each the source's exact words with a cite, a tag and highlights.
 
-Every sentence of the index is embedded and given a stance once per index version (``bot.stance``). A card
+Every sentence of the index is embedded once per index version and given a stance toward the motion by the
+stance model (``bot.stance``). When neither the caller nor the motions file gives contentions, they are discovered
+from the sources (``bot.contentions``). A card
 grows from a key sentence that takes the side and is close to one of that side's contentions: its neighbours in
 the same paragraph join it unless they take the other side, up to ``card_max_chars``. Cards are picked greedily,
 best first, with a penalty for a source or contention already used, so a side draws on several sources and
@@ -22,7 +24,7 @@ from bot.errors import InputError, NotFoundError
 from bot.manifest import source_info, source_text
 from bot.motions import SIDES, Contention, Motion, Side, resolve_motion
 from bot.settings import Settings, get_settings
-from bot.stance import CRITIQUE, OFFLINE, SUCCESS, SentenceTable, label, sentence_table
+from bot.stance import OFFLINE, SentenceTable, sentence_table
 from bot.types import Brief, Card, Cite, Span, Stance
 
 if TYPE_CHECKING:
@@ -34,8 +36,9 @@ SOURCE_PENALTY = 0.15
 """Subtracted from a candidate's score for each card its source already has on that side."""
 CONTENTION_PENALTY = 0.06
 """Subtracted for each card already supporting the same contention."""
-STANCE_BONUS = 0.05
-"""Added per unit of stance score (capped at 3): a clear-cut sentence beats a borderline one of equal relevance."""
+STANCE_BONUS = 0.15
+"""Times (P(side) - 0.5): a clear-cut sentence beats a borderline one of equal relevance. Set by hand: at 0.15 a
+sentence of side probability 1.0 outranks one of 0.6 only when their similarities differ by less than 0.06."""
 TAG_WORDS = 16
 TAG_FROM_CONTENTION = 0.5
 """A card is tagged with its contention only when its key sentence is at least this similar to it."""
@@ -95,10 +98,10 @@ def brief(
     per_side = check_count(per_side, "per_side", settings.brief_max_per_side, "BOT_BRIEF_MAX_PER_SIDE")
     resolved = resolve_motion(text, contentions, settings)
     table = sentence_table(settings)
-    scores = table.scores(resolved, settings)
-    pools = {side: candidates(table, resolved, side, scores, settings) for side in SIDES}
+    resolved = with_contentions(resolved, table, settings)
+    pools = {side: candidates(table, resolved, side, settings) for side in SIDES}
     chat = make_chat_model(settings)
-    picker = Picker(table, scores, settings)
+    picker = Picker(table, resolved, settings)
     # With a model, pick spares: it confirms each card's side and the ones it puts elsewhere are left out.
     cards = picker.pick(pools, per_side if chat is None else 2 * per_side)
     if chat is not None:
@@ -109,10 +112,21 @@ def brief(
         motion=resolved.text,
         pro=cards["pro"],
         con=cards["con"],
-        coverage=coverage(resolved, table, scores, cards, picker.dropped, time.perf_counter() - began, settings),
+        coverage=coverage(resolved, table, cards, picker.dropped, time.perf_counter() - began, settings),
         model=model_name(settings),
         contentions={c.id: c.claim for c in resolved.contentions},
+        discovered=[c.id for c in resolved.contentions if c.origin == "discovered"],
     )
+
+
+def with_contentions(motion: Motion, table: SentenceTable, settings: Settings) -> Motion:
+    """Return the motion with contentions discovered from the sources for each side that has none."""
+    from bot.contentions import discover
+
+    if motion.pro and motion.con:
+        return motion
+    found = discover(motion, table, settings)
+    return replace(motion, pro=motion.pro or found.pro, con=motion.con or found.con)
 
 
 def relevance(table: SentenceTable, texts: Sequence[str], settings: Settings) -> np.ndarray:
@@ -128,7 +142,6 @@ def candidates(
     table: SentenceTable,
     motion: Motion,
     side: Side,
-    scores: np.ndarray,
     settings: Settings,
     targets: Sequence[Contention] | None = None,
 ) -> list[Candidate]:
@@ -139,15 +152,14 @@ def candidates(
     """
     own = list(motion.side(side) if targets is None else targets)
     sims = relevance(table, [c.claim for c in own] or [motion.text], settings)
-    sign = 1.0 if side == "pro" else -1.0
-    # A card's side must not rest on topic similarity alone: cues, voice and leaning may not point the other way.
-    policy = table.policy_scores(motion, settings)
+    labels = table.labels(motion, settings)
+    side_p = table.side_probability(motion, settings, side)
     out = []
-    for row in np.flatnonzero((sign * scores >= 1) & (sign * policy >= 0)):
+    for row in np.flatnonzero(labels == side):
         best = int(np.argmax(sims[row]))
         sim = float(sims[row, best])
         if sim >= settings.card_min_similarity:
-            bonus = STANCE_BONUS * min(sign * float(scores[row]), 3.0)
+            bonus = STANCE_BONUS * (float(side_p[row]) - 0.5)
             out.append(Candidate(int(row), side, own[best] if own else None, sim + bonus, sim))
     out.sort(key=lambda c: -c.score)
     return out
@@ -156,9 +168,10 @@ def candidates(
 class Picker:
     """Turns candidates into verified cards, best first, sharing one record of evidence already used."""
 
-    def __init__(self, table: SentenceTable, scores: np.ndarray, settings: Settings) -> None:
+    def __init__(self, table: SentenceTable, motion: Motion, settings: Settings) -> None:
         self.table = table
-        self.scores = scores
+        self.motion = motion
+        self.labels = table.labels(motion, settings)
         self.settings = settings
         self.taken: list[tuple[str, int, int]] = []
         self.dropped = 0
@@ -193,7 +206,7 @@ class Picker:
         while pool:
             best = max(pool, key=adjusted)
             pool.remove(best)
-            rows = evidence_window(table, best.row, best.side, self.scores, self.settings)
+            rows = evidence_window(table, best.row, best.side, self.labels, self.settings)
             sid = table.source_ids[best.row]
             start, end = int(table.starts[rows[0]]), int(table.ends[rows[-1]])
             if any(s == sid and start < e and b < end for s, b, e in self.taken):
@@ -210,14 +223,14 @@ class Picker:
 
     def _card(self, c: Candidate, rows: list[int]) -> Card | None:
         table = self.table
-        sign = 1.0 if c.side == "pro" else -1.0
-        keys = [r for r in rows if r == c.row or sign * float(self.scores[r]) >= 1]
+        keys = [r for r in rows if r == c.row or self.labels[r] == c.side]
         if c.contention and c.similarity >= TAG_FROM_CONTENTION:
             tag = short_tag(c.contention.claim)
         else:
             text = source_text(table.source_ids[c.row], self.settings)
             tag = short_tag(core_span(text, int(table.starts[c.row]), int(table.ends[c.row])).text)
-        return make_card(
+        verdict = table.verdict(c.row, self.motion, self.settings)
+        card = make_card(
             table,
             rows,
             keys,
@@ -227,9 +240,10 @@ class Picker:
             contention=c.contention.id if c.contention else "",
             settings=self.settings,
         )
+        return card and replace(card, side_confidence=verdict.side_confidence, side_unsure=verdict.unsure)
 
 
-def evidence_window(table: SentenceTable, row: int, side: Stance, scores: np.ndarray, settings: Settings) -> list[int]:
+def evidence_window(table: SentenceTable, row: int, side: Stance, labels: np.ndarray, settings: Settings) -> list[int]:
     """Return a card's evidence rows: the key sentence and paragraph neighbours that do not take the other side."""
     rows = [row]
     length = int(table.ends[row] - table.starts[row])
@@ -241,7 +255,7 @@ def evidence_window(table: SentenceTable, row: int, side: Stance, scores: np.nda
             0 <= r < len(table.texts)
             and table.source_ids[r] == sid
             and int(table.paragraphs[r]) == para
-            and label(float(scores[r])) != other
+            and labels[r] != other
             and int(table.ends[r] - table.starts[min(rows[0], r)]) <= settings.card_max_chars
             and length + int(table.ends[r] - table.starts[r]) + 1 <= settings.card_max_chars
         )
@@ -267,12 +281,11 @@ def core_span(text: str, start: int, end: int) -> Span:
 
 
 def claim_spans(text: str, start: int, end: int, stance: Stance) -> list[Span]:
-    """Return the clauses of a sentence's core that carry its claim: a cue for the side or a figure.
+    """Return the clauses of a sentence's core that carry its claim: those holding a figure.
 
     When no clause does (or every clause does), the whole core is the one span.
     """
     core = core_span(text, start, end)
-    cue = SUCCESS if stance == "pro" else CRITIQUE if stance == "con" else None
     pieces, at = [], 0
     for match in _CLAUSE.finditer(core.text):
         pieces.append((at, match.start()))
@@ -281,7 +294,7 @@ def claim_spans(text: str, start: int, end: int, stance: Stance) -> list[Span]:
     keep = [
         (a, b)
         for a, b in pieces
-        if b - a >= 12 and (re.search(r"\d", core.text[a:b]) or (cue is not None and cue.search(core.text[a:b])))
+        if b - a >= 12 and re.search(r"\d", core.text[a:b])
     ]
     if not keep or len(keep) == len(pieces):
         return [core]
@@ -361,7 +374,6 @@ def short_tag(claim: str) -> str:
 def coverage(
     motion: Motion,
     table: SentenceTable,
-    scores: np.ndarray,
     cards: dict[Side, list[Card]],
     dropped: int,
     seconds: float,
@@ -372,10 +384,10 @@ def coverage(
         side: {"cards": len(cards[side]), "sources": sorted({c.source_id for c in cards[side]})} for side in SIDES
     }
     without: list[str] = []
+    labels = table.labels(motion, settings)
     for side in SIDES:
         own = motion.side(side)
-        sign = 1.0 if side == "pro" else -1.0
-        sims = relevance(table, [c.claim for c in own], settings)[sign * scores >= 1]
+        sims = relevance(table, [c.claim for c in own], settings)[labels == side]
         without += [c.id for j, c in enumerate(own) if not (sims[:, j] >= settings.card_min_similarity).any()]
     carded = {card.contention for side in SIDES for card in cards[side]}
     report["contentions_without_evidence"] = without

@@ -44,7 +44,7 @@ def _card_lines(card: Card, indent: str = "   ") -> str:
     cite = card.cite
     marks = " | ".join(h.text for h in card.highlight)
     return (
-        f"{indent}[{card.stance}] {card.tag}  ({BOT_WORDS_LABEL})\n"
+        f"{indent}[{card.side_label}] {card.tag}  ({BOT_WORDS_LABEL})\n"
         f'{indent}{cite.author or cite.publisher} {cite.year}, {cite.publisher}, "{cite.title}", {cite.url}\n'
         f"{indent}{card.source_id}[{card.start}:{card.end}]: {card.evidence}\n"
         + (f"{indent}read: {marks}\n" if marks else "")
@@ -94,9 +94,18 @@ def _cmd_rebut(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
         return 0
-    print(f"Argument ({result.argument_stance}): {result.argument}\nAnswering with {result.answer_side} evidence.\n")
+    if result.unsure:
+        print(
+            f"Argument (side unsure: {result.side_confidence:.2f}): {result.argument}\n"
+            "Answering both readings: as a pro argument (con evidence) and as a con argument (pro evidence).\n"
+        )
+    else:
+        print(
+            f"Argument (likely {result.argument_stance}, {result.side_confidence:.2f}): {result.argument}\n"
+            f"Answering with {result.answer_side} evidence.\n"
+        )
     for block in result.blocks:
-        print(f"A2: {block.answers}")
+        print(f"A2 ({block.reading} reading): {block.answers}" if result.unsure else f"A2: {block.answers}")
         if block.analysis:
             print(f"   Analysis ({block.analysis_origin}): {block.analysis}")
         if not block.cards:
@@ -114,7 +123,7 @@ def _cmd_clash(args: argparse.Namespace) -> int:
         _print_json(points)
         return 0
     if not points:
-        print("The sources agree on every listed figure (or give none).")
+        print("The sources agree on every figure they give for the same measure and year (or give none).")
     for point in points:
         print(f"== {point.topic}  [{point.id}]")
         for side in point.sides:

@@ -37,3 +37,7 @@ class StoreError(BotError):
 
 class LLMError(BotError):
     """The configured LLM provider failed or is misconfigured."""
+
+
+class ConfigError(BotError):
+    """A shipped or configured file the bot needs is missing or invalid."""

@@ -43,7 +43,7 @@ def card_from_citation(citation: Citation, question: str, settings: Settings | N
     from bot.stance import stance
 
     settings = settings or get_settings()
-    verdict = stance(citation.quote, source_id=citation.source_id, settings=settings)
+    verdict = stance(citation.quote, settings=settings)
     card = Card(
         id=f"{citation.source_id}:{citation.start}-{citation.end}",
         tag=f"On: {question.strip()[:200]}",
@@ -55,6 +55,8 @@ def card_from_citation(citation: Citation, question: str, settings: Settings | N
         stance=verdict.stance,
         score=round(float(verdict.score), 4),
         source_id=citation.source_id,
+        side_confidence=verdict.side_confidence,
+        side_unsure=verdict.unsure,
     )
     if not verified(card, settings):
         raise StoreError(

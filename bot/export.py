@@ -97,6 +97,8 @@ def _write_docx(title: str, intro: str, hats: list[Hat], path: str | Path) -> Pa
             doc.add_heading(block, level=3)
             for card in cards:
                 doc.add_heading(card.tag, level=4)
+                if card.side_unsure:
+                    doc.add_paragraph(f"[{card.side_label}]")
                 bold, rest = cite_parts(card)
                 cite = doc.add_paragraph()
                 cite.add_run(bold).bold = True
@@ -132,6 +134,7 @@ def _markdown(title: str, intro: str, hats: list[Hat]) -> str:
                 lines += [
                     f"#### {_md_escape(card.tag)}",
                     "",
+                    *([f"*[{_md_escape(card.side_label)}]*", ""] if card.side_unsure else []),
                     f"**{_md_escape(bold)}**" + (f", {_md_escape(rest)}" if rest else ""),
                     "",
                     body,

@@ -122,6 +122,15 @@ def _sentence_table(source_id: str, settings: Settings) -> _Table | None:
     return table
 
 
+def stored_sentence_vectors(source_id: str, settings: Settings) -> dict[tuple[int, int], np.ndarray] | None:
+    """Return a source's sentence vectors stored at ingest, by span (None for an index made before they existed)."""
+    table = _sentence_table(source_id, settings)
+    if table is None:
+        return None
+    spans, vectors = table
+    return {span: vectors[row] for span, row in spans.items()}
+
+
 def candidate_vectors(cands: Sequence[Candidate], passages: Sequence[Passage], settings: Settings) -> np.ndarray:
     """Return the candidates' vectors: precomputed at ingest where stored, embedded (and cached) otherwise."""
     rows: list[np.ndarray | None] = []

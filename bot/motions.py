@@ -32,6 +32,12 @@ class Contention:
     id: str
     claim: str
     side: Side
+    origin: str = "given"
+    """"given" (motions file or caller) or "discovered" (a sentence of the sources, chosen by the bot)."""
+    source_id: str = ""
+    start: int = -1
+    end: int = -1
+    """For a discovered contention: the sentence's source and offsets (the claim is its exact words)."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,13 @@ def _normal(text: str) -> str:
 
 
 def find_motion(text_or_id: str, settings: Settings | None = None) -> Motion | None:
-    """Return the motion with this id or text (case, punctuation and spacing ignored), or None."""
+    """Return the motion with this id or text (case, punctuation and spacing ignored), or None.
+
+    The motions file is optional here: without one, no motion is known and any text is a new motion.
+    """
+    settings = settings or get_settings()
+    if not settings.motions_file.exists():
+        return None
     key = _normal(text_or_id)
     for motion in load_motions(settings).motions:
         if text_or_id.strip() == motion.id or _normal(motion.text) == key:

@@ -1,9 +1,11 @@
 """rebut(): answer-to (A2) blocks against an opponent's argument, built from the other side's cards.
 
 The argument (a sentence, or a pasted card) is split into its points (sentences, at most ``MAX_POINTS``). Its side
-is its stance toward the default motion; when that is neutral, the side of the contention it is closest to. Each
-point gets one block: sentences taking the *other* side, ranked by similarity to the point and to the answering
-side's contentions closest to it, grown into verified cards (as in ``bot.brief``) from several sources.
+is read by the same stance model as every passage (``bot.stance``) toward the motion (the default motion unless
+one is given); an argument argues by definition, so only its side is asked for. When that side is unsure the
+bot says so and answers both readings, one set of blocks each, rather than guessing. Each point gets a block:
+sentences taking the *other* side, ranked by similarity to the point and to the answering side's contentions
+closest to it (discovered from the sources when none are given), grown into verified cards (as in ``bot.brief``).
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.brief import Candidate, Picker, check_count, clean_line, relevance
+from bot.brief import Candidate, Picker, check_count, clean_line, relevance, with_contentions
 from bot.chunking import split_sentences
-from bot.motions import Contention, Motion, Side, default_motion
+from bot.motions import Contention, Motion, Side, default_motion, resolve_motion
 from bot.prompts import fence_source, load_prompt
 from bot.settings import Settings, get_settings
-from bot.stance import SentenceTable, classify, label, llm_replies, sentence_table
+from bot.stance import SentenceTable, classify, llm_replies, sentence_table
 from bot.types import A2Block, Card, Rebuttal
 
 if TYPE_CHECKING:
@@ -32,42 +34,43 @@ ANSWER_CONTENTIONS = 3
 """How many of the answering side's contentions (closest to the point) steer the search."""
 
 
-def rebut(argument: str, *, n: int = 3, settings: Settings | None = None) -> Rebuttal:
-    """Return A2 blocks answering the argument: for each of its points, up to n cards from the other side."""
+def rebut(argument: str, *, n: int = 3, motion: str | None = None, settings: Settings | None = None) -> Rebuttal:
+    """Return A2 blocks answering the argument: for each of its points, up to n cards from the other side.
+
+    ``motion`` is the motion the round is on (default: the motions file's default motion).
+    """
     settings = settings or get_settings()
     from bot.llm import make_chat_model, model_name
     from bot.retrieval import check_query
 
     text = check_query(argument, settings, what="argument")
     n = check_count(n, "n", settings.rebut_max_n, "BOT_REBUT_MAX_N")
-    motion = default_motion(settings)
-    verdict = classify([text], motion, settings=settings)[0]
-    side: Side = "pro" if verdict.score > 0 else "con"
-    if verdict.stance == "neutral":
-        side = nearest_side(text, motion, settings)
-    answer: Side = "con" if side == "pro" else "pro"
-
+    resolved = resolve_motion(check_query(motion, settings, what="motion"), None, settings) if motion else None
+    the_motion = resolved or default_motion(settings)
+    verdict = classify([text], the_motion, settings=settings)[0]
     table = sentence_table(settings)
-    scores = table.scores(motion, settings)
-    policy = table.policy_scores(motion, settings)
-    sign = 1.0 if answer == "pro" else -1.0
-    # On the argument's own topic, closeness to a side's contentions says little about the side: a neutral
-    # sentence whose cues, voice and leaning clearly take the answering side answers it too (shown as neutral).
-    eligible = ((sign * scores >= 1) & (sign * policy >= 0)) | ((np.abs(scores) < 1) & (sign * policy >= 1))
+    the_motion = with_contentions(the_motion, table, settings)
+    readings: list[Side] = ["pro", "con"] if verdict.unsure else ["pro" if verdict.side == "pro" else "con"]
     points = split_points(text)
-    pools = {i: answer_pool(table, point, motion, answer, eligible, scores, settings) for i, point in enumerate(points)}
-    picker = Picker(table, scores, settings)
-    picked = picker.pick(pools, n)
-    blocks = [A2Block(answers=point, cards=picked[i]) for i, point in enumerate(points)]
+    picker = Picker(table, the_motion, settings)
+    blocks: list[A2Block] = []
+    for reading in readings:
+        answer: Side = "con" if reading == "pro" else "pro"
+        eligible = table.labels(the_motion, settings) == answer
+        pools = {i: answer_pool(table, p, the_motion, answer, eligible, settings) for i, p in enumerate(points)}
+        picked = picker.pick(pools, n)
+        blocks += [A2Block(answers=p, cards=picked[i], reading=reading) for i, p in enumerate(points)]
     chat = make_chat_model(settings)
     if chat is not None:
         blocks = analyse(chat, blocks, settings)
     return Rebuttal(
         argument=text,
-        argument_stance=verdict.stance,
+        argument_stance=readings[0] if len(readings) == 1 else "neutral",
         blocks=blocks,
         model=model_name(settings),
-        answer_side=answer,
+        answer_side=("con" if readings[0] == "pro" else "pro") if len(readings) == 1 else "neutral",
+        side_confidence=verdict.side_confidence,
+        unsure=verdict.unsure,
     )
 
 
@@ -78,23 +81,12 @@ def split_points(text: str) -> list[str]:
     return points[:MAX_POINTS] or [text]
 
 
-def nearest_side(text: str, motion: Motion, settings: Settings) -> Side:
-    """Return the side of the contention most similar to the text (pro when the motion has none)."""
-    from bot.embeddings import embed_query, embed_texts
-
-    if not motion.contentions:
-        return "pro"
-    sims = embed_texts([c.claim for c in motion.contentions], settings) @ embed_query(text, settings)
-    return motion.contentions[int(np.argmax(sims))].side
-
-
 def answer_pool(
     table: SentenceTable,
     point: str,
     motion: Motion,
     side: Side,
     eligible: np.ndarray,
-    scores: np.ndarray,
     settings: Settings,
 ) -> list[Candidate]:
     """Return candidates answering a point: eligible sentences close to it and to the answering contentions."""
@@ -113,9 +105,8 @@ def answer_pool(
         sim_target = float(to_targets[row, best]) if to_targets is not None else float(to_point[row])
         score = POINT_WEIGHT * float(to_point[row]) + (1 - POINT_WEIGHT) * sim_target
         if max(float(to_point[row]), sim_target) >= settings.card_min_similarity:
-            own_stance = label(float(scores[row]))
             contention = targets[best] if targets else None
-            out.append(Candidate(int(row), side, contention, score, float(to_point[row]), own_stance))
+            out.append(Candidate(int(row), side, contention, score, float(to_point[row])))
     out.sort(key=lambda c: -c.score)
     return out
 

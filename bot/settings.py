@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(
         default=PROJECT_DIR / "prompts", description="Folder of prompt templates, one file per task."
     )
+    argdata_dir: Path = Field(
+        default=PROJECT_DIR.parent / "shared" / "argdata",
+        description="Folder of the public IBM argument-mining files read by `make train` and `eval --external` "
+        "(never copied into the project).",
+    )
 
     # --- embeddings and chunking ---------------------------------------------------------------
     embedding_model: str = Field(

@@ -160,6 +160,19 @@ class Card:
     source_id: str
     contention: str = ""
     tag_origin: str = BOT_WORDS
+    side_confidence: float = 1.0
+    """Probability of the card's side given that its key sentence argues (the stance model's, calibrated)."""
+    side_unsure: bool = False
+    """The side is a guess: the app and exports say "side unsure"."""
+
+    @property
+    def side_label(self) -> str:
+        """Return the side as a debater reads it: "likely pro (0.82)", "side unsure (con 0.55)" or "neutral"."""
+        if self.stance == "neutral":
+            return "neutral"
+        if self.side_unsure:
+            return f"side unsure ({self.stance} {self.side_confidence:.2f})"
+        return f"likely {self.stance} ({self.side_confidence:.2f})"
 
 
 @dataclass
@@ -173,6 +186,8 @@ class Brief:
     model: str = "extractive"
     contentions: dict[str, str] = field(default_factory=dict)
     """Claim of each contention id the cards' ``contention`` fields name (pro first, in the motion's order)."""
+    discovered: list[str] = field(default_factory=list)
+    """Ids of the contentions the bot discovered from the sources (their claims are source sentences it chose)."""
 
 
 @dataclass
@@ -183,6 +198,8 @@ class A2Block:
     cards: list[Card]
     analysis: str = ""
     analysis_origin: str = BOT_WORDS
+    reading: Stance = "neutral"
+    """The side the answered argument is read as taking (the cards take the other)."""
 
 
 @dataclass
@@ -194,6 +211,11 @@ class Rebuttal:
     blocks: list[A2Block]
     model: str = "extractive"
     answer_side: Stance = "neutral"
+    """The side the cards take; "neutral" when the argument's side is unsure and both readings are answered."""
+    side_confidence: float = 1.0
+    """Probability of the side the argument was read as taking."""
+    unsure: bool = False
+    """The argument's side is unsure: the blocks answer both readings."""
 
 
 @dataclass

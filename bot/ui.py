@@ -88,7 +88,7 @@ def card_html(card: Card) -> str:
     pieces.append(esc(card.evidence[at - card.start :]))
     return (
         f'<div class="card"><p><b>{esc(card.tag)}</b> <span class="bot-words">({esc(card.tag_origin)})</span> '
-        f'<span class="stance-{esc(card.stance)}">[{esc(card.stance)}]</span></p>'
+        f'<span class="stance-{esc(card.stance)}">[{esc(card.side_label)}]</span></p>'
         f"<p><b>{esc(cite.author or cite.publisher)} {esc(cite.year)}</b>, {esc(cite.publisher)}, {esc(cite.date)}, "
         f'“{esc(cite.title)}”, <a href="{esc(cite.url)}" target="_blank">{esc(cite.url)}</a></p>'
         f"<p>{''.join(pieces)}</p><p class='bot-words'>id: {esc(card.id)} · {esc(card.source_id)} "
@@ -107,21 +107,30 @@ def brief_html(brief: Brief) -> tuple[str, str, str]:
 
 def rebuttal_html(rebuttal: Rebuttal) -> str:
     """Render A2 blocks."""
-    parts = [f"<p>Argument read as <b>{esc(rebuttal.argument_stance)}</b>.</p>"]
+    if rebuttal.unsure:
+        parts = [
+            f"<p>Side unsure ({rebuttal.side_confidence:.2f}): answering both readings, as a pro argument and as a "
+            "con argument.</p>"
+        ]
+    else:
+        parts = [
+            f"<p>Argument read as <b>likely {esc(rebuttal.argument_stance)}</b> ({rebuttal.side_confidence:.2f}).</p>"
+        ]
     for block in rebuttal.blocks:
-        parts.append(_block_html(block))
+        parts.append(_block_html(block, rebuttal.unsure))
     if not rebuttal.blocks:
         parts.append("<p>No answering evidence found in the sources.</p>")
     return "".join(parts)
 
 
-def _block_html(block: A2Block) -> str:
+def _block_html(block: A2Block, both: bool = False) -> str:
     analysis = (
         f"<p><i>{esc(block.analysis)}</i> <span class='bot-words'>({esc(block.analysis_origin)})</span></p>"
         if block.analysis
         else ""
     )
-    return f"<h4>A2: {esc(block.answers)}</h4>{analysis}" + "".join(card_html(c) for c in block.cards)
+    reading = f" (read as {esc(block.reading)})" if both else ""
+    return f"<h4>A2{reading}: {esc(block.answers)}</h4>{analysis}" + "".join(card_html(c) for c in block.cards)
 
 
 def passages_json(passages: list[Passage]) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""Stance: accuracy on the labelled eval set, the fitted weights, cue and voice features, the motion's orientation,
-the LLM path; motions file loading."""
+"""Stance: the shipped model on the labelled eval set, any motion's polarity, confidence and abstention, the LLM path;
+motions file loading."""
 
 from __future__ import annotations
 
@@ -17,24 +17,8 @@ from bot.evalset import load_eval
 from bot.llm import use_chat_model
 from bot.motions import Motion, default_motion, find_motion, load_motions, resolve_motion
 from bot.settings import Settings
-from bot.stance import (
-    MIN_BAND,
-    NEUTRAL_BIAS,
-    NEUTRAL_WEIGHTS,
-    OFFLINE,
-    SIDE_WEIGHTS,
-    TEXT_FEATURES,
-    classify,
-    cue_words,
-    design_rows,
-    evaluate_stance,
-    fit,
-    label,
-    parse_stance,
-    stance,
-    text_features,
-    training_set,
-)
+from bot.stance import OFFLINE, classify, describe, evaluate_stance, parse_stance, sentence_table, stance
+from bot.stance_model import load_model, motion_polarity
 from tests.conftest import make_settings
 
 CON_SENTENCE = "Rights groups documented torture and arbitrary detentions of innocent people in the prisons."
@@ -71,122 +55,87 @@ def test_accuracy_on_labelled_stance_items(corpus_index: Settings) -> None:
     print(
         f"\nstance method: {result['method']}\n"
         f"accuracy: all {result['accuracy']:.3f} (n={result['n']}), dev {dev['accuracy']:.3f} (n={dev['n']}), "
-        f"test {test['accuracy']:.3f} (n={test['n']}); per class "
+        f"test {test['accuracy']:.3f} (n={test['n']}); side accuracy on arguments: dev {dev['side_accuracy']:.3f}, "
+        f"test {test['side_accuracy']:.3f}; per class "
         + ", ".join(f"{c} {v['accuracy']:.2f} (n={v['n']})" for c, v in result["per_class"].items())
     )
     assert result["method"] == OFFLINE
     assert result["n"] == len(items) == dev["n"] + test["n"]
-    # Floors below what was measured with the shipped weights (dev 0.97 -- the dev items are part of the training
-    # data, see test_cross_validated_dev_accuracy for the held-out figure -- and test 0.69): they catch a
-    # broken method, not a small change.
-    assert dev["accuracy"] >= 0.9
-    assert test["accuracy"] >= 0.6
+    # Floors under what the shipped model measured (see README): they catch a broken model, not a small change.
+    # Only the neutral gate saw the dev items; the model itself was fitted on public data on other motions.
+    assert test["side_accuracy"] >= 0.7
+    assert test["accuracy"] >= 0.5
     assert sum(sum(row.values()) for row in result["confusion"].values()) == len(items)
 
 
+CLEAR = {
+    "pro": "Homicides fell to a record low and families can walk the streets safely again.",
+    "con": "Rights groups documented torture, arbitrary detentions and deaths of innocent people in the prisons.",
+}
+
+
 def test_clear_sentences_and_flipped_motion(corpus_index: Settings) -> None:
-    motion = default_motion(corpus_index)
-    pro, con = classify([PRO_SENTENCE, CON_SENTENCE], motion, settings=corpus_index)
-    assert (pro.stance, con.stance) == ("pro", "con")
-    assert pro.score >= 1 and con.score <= -1
-    flipped = Motion("against", "The crackdown should end", pro=motion.con, con=motion.pro)
-    pro2, con2 = classify([PRO_SENTENCE, CON_SENTENCE], flipped, settings=corpus_index)
-    assert (pro2.stance, con2.stance) == ("con", "pro")
-
-
-def test_source_leaning_counts(corpus_index: Settings) -> None:
-    text = "The report describes the prison system."
-    with_pro = stance(text, source_id="vozus-safest-country-2023", settings=corpus_index)
-    with_con = stance(text, source_id="amnesty-behind-the-veil-2023", settings=corpus_index)
-    assert with_pro.score > with_con.score
-
-
-@pytest.fixture(scope="module", name="training")
-def training_fixture(corpus_index: Settings) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """The training set's texts, (side, gate) model inputs toward the default motion and labels."""
-    texts, leanings, labels = training_set(corpus_index)
-    side, gate = design_rows(texts, leanings, corpus_index)
-    return texts, side, gate, np.array(labels)
-
-
-def _predict(weights: Any, side: np.ndarray, gate: np.ndarray) -> list[str]:
-    band = np.maximum(gate @ weights.neutral + weights.bias, MIN_BAND)
-    return [label(float(s)) for s in side @ weights.side / band]
-
-
-def test_training_set_holds_no_test_item(training: tuple[list[str], Any, Any, Any]) -> None:
-    texts = set(training[0])
-    evalset = load_eval()
-    assert {i.text for i in evalset.split("dev").stance} <= texts
-    assert not {i.text for i in evalset.split("test").stance} & texts
-
-
-def test_shipped_weights_match_a_refit(training: tuple[list[str], np.ndarray, np.ndarray, np.ndarray]) -> None:
-    _, side, gate, labels = training
-    weights = fit(side, gate, labels)
-    assert np.allclose(weights.side, SIDE_WEIGHTS, atol=0.01), weights.side
-    assert np.allclose(weights.neutral, NEUTRAL_WEIGHTS, atol=0.01), weights.neutral
-    assert abs(weights.bias - NEUTRAL_BIAS) < 0.01
-
-
-def test_cross_validated_dev_accuracy(training: tuple[list[str], np.ndarray, np.ndarray, np.ndarray]) -> None:
-    """Five folds of the dev items, each predicted by weights fitted without it (examples, contentions, other folds)."""
-    texts, side, gate, labels = training
-    dev = [texts.index(i.text) for i in load_eval().split("dev").stance]
-    right = 0
-    for fold in range(5):
-        held = dev[fold::5]
-        keep = np.ones(len(texts), dtype=bool)
-        keep[held] = False
-        weights = fit(side[keep], gate[keep], labels[keep])
-        right += sum(p == g for p, g in zip(_predict(weights, side[held], gate[held]), labels[held], strict=True))
-    # Measured 0.91 (leave-one-out gives the same); the floor catches a broken method.
-    assert right / len(dev) >= 0.85
-
-
-def test_fit_learns_a_separable_rule() -> None:
-    rng = np.random.default_rng(0)
-    side = rng.normal(size=(300, 1))
-    gate = np.zeros((300, 1))
-    labels = ["pro" if x > 0.5 else "con" if x < -0.5 else "neutral" for x in side[:, 0]]
-    weights = fit(side, gate, labels, l2=0.01)
-    assert weights.side[0] > 0 and weights.bias > 0
-    assert sum(p == g for p, g in zip(_predict(weights, side, gate), labels, strict=True)) >= 280
+    motion = Motion("m", "El Salvador's crackdown on gangs is justified")
+    pro, con = classify([CLEAR["pro"], CLEAR["con"]], motion, settings=corpus_index)
+    assert (pro.side, con.side) == ("pro", "con")
+    assert pro.score > 0 > con.score
+    flipped = Motion("against", "El Salvador's crackdown on gangs should be abolished")
+    pro2, con2 = classify([CLEAR["pro"], CLEAR["con"]], flipped, settings=corpus_index)
+    assert (pro2.side, con2.side) == ("con", "pro")
+    assert pro2.score == pytest.approx(-pro.score, abs=0.2)
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("motion", "polarity"),
     [
-        ("Officials denied the accusations of torture.", (1, 0)),
-        ("Homicides did not fall last year.", (0, 1)),
-        ("Shop owners can now open without fear of the gangs.", (2, 0)),
-        ("Detainees died in custody after they were denied medical care.", (0, 2)),
-        ("The report was published on Tuesday.", (0, 0)),
+        ("We should ban factory farming", -1),
+        ("Assisted suicide should be a criminal offence", -1),
+        ("Social media brings more harm than good", -1),
+        ("We should legalize cannabis", 1),
+        ("This house would not ban boxing", 1),
+        ("The state of exception should not be renewed", -1),
+        ("El Salvador's mass-incarceration policy, symbolised by CECOT, is justified", 1),
+        ("Other countries should adopt the Bukele model", 1),
     ],
 )
-def test_cue_words(text: str, expected: tuple[int, int]) -> None:
-    assert cue_words(text) == expected
+def test_motion_polarity(motion: str, polarity: int) -> None:
+    assert motion_polarity(motion) == polarity
 
 
-def test_reported_speech_features() -> None:
-    def voice(text: str) -> float:
-        return text_features(text)[TEXT_FEATURES.index("voice")]
-
-    assert voice("The minister said the plan worked.") == 1
-    assert voice("According to the government, crime fell.") == 1
-    assert voice("Human Rights Watch said the plan failed.") == -1
-    assert voice("A U.S. official said the flights would continue.") == 0  # another country's government
-    assert voice("Critics accused the government of lying.") == -1  # the government is talked about, not speaking
-    assert text_features("The prison opened on 24 February 2023.")[TEXT_FEATURES.index("date")] == 1
-
-
-def test_plain_facts_are_neutral(corpus_index: Settings) -> None:
+def test_any_motion_without_contentions(corpus_index: Settings) -> None:
+    motion = Motion("x", "Cities should ban private cars from their centres")
     texts = [
-        "The prison opened on 1 February 2023 in Tecoluca.",
-        "The report was published on Tuesday.",
-        "A U.S. official said the flights would continue.",
+        "Car-free centres cut air pollution and road deaths, and shops saw more customers on foot.",
+        "A ban would cut off disabled residents and small traders who depend on deliveries by car.",
     ]
-    assert [r.stance for r in classify(texts, settings=corpus_index)] == ["neutral"] * 3
+    good, bad = classify(texts, motion, settings=corpus_index)
+    assert (good.side, bad.side) == ("pro", "con")
+
+
+def test_confidence_is_a_probability_and_unsure_abstains(corpus_index: Settings) -> None:
+    motion = default_motion(corpus_index)
+    table = sentence_table(corpus_index)
+    probs = table.probabilities(motion, corpus_index)
+    assert probs.shape == (len(table.texts), 3)
+    assert np.allclose(probs.sum(axis=1), 1.0) and (probs >= 0).all()
+    results = classify(table.texts[:200], motion, vectors=table.vectors[:200], settings=corpus_index)
+    threshold = load_model().unsure_below
+    for r in results:
+        assert 0.5 <= r.side_confidence <= 1.0 and 0 < r.confidence <= 1.0
+        assert r.unsure == (r.side_confidence < threshold)
+        assert describe(r).startswith("side unsure" if r.unsure and r.stance != "neutral" else ("likely", "not an"))
+    assert any(r.unsure for r in results) and any(not r.unsure for r in results)
+
+
+def test_stored_sentence_vectors_are_reused(corpus_index: Settings) -> None:
+    from bot.grounding import stored_sentence_vectors
+
+    table = sentence_table(corpus_index)
+    sid = table.source_ids[0]
+    stored = stored_sentence_vectors(sid, corpus_index)
+    assert stored is not None
+    row = int(table.rows_by_source[sid][0])
+    assert np.array_equal(table.vectors[row], stored[(int(table.starts[row]), int(table.ends[row]))])
 
 
 def test_llm_stance_from_one_word_reply(corpus_index: Settings, fake_llm: Callable[..., RecordingChat]) -> None:
@@ -206,7 +155,11 @@ def test_malformed_llm_reply_keeps_offline_verdict(
     (offline,) = classify([CON_SENTENCE], settings=corpus_index)
     fake_llm(reply)
     (result,) = classify([CON_SENTENCE], settings=corpus_index)
-    assert (result.stance, result.score) == (offline.stance, offline.score) == ("con", offline.score)
+    assert (result.stance, result.score, result.side_confidence) == (
+        offline.stance,
+        offline.score,
+        offline.side_confidence,
+    )
     assert "unreadable" in result.method
 
 

@@ -1,0 +1,63 @@
+"""Contentions discovered from the sources when none are given (key point analysis, offline).
+
+The sentences the stance model puts on a side with confidence are grouped by k-means on their embeddings
+(scikit-learn; 3 to 8 groups, about one per six sentences). Each group becomes a contention named by its most
+representative sentence: the member closest to the group's centre, verbatim, with its source and offsets, and
+marked as the bot's choice (``origin="discovered"``). Groups are ordered by size, so the first contention of a side
+is the point most of its evidence makes.
+
+How well "closest to a key point" matches what people mean is measured on ArgKP (``python -m bot eval
+--external``, ``key_points``); the same cosine threshold decides here which sentences a contention covers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.motions import SIDES, Contention, Motion, Side
+from bot.settings import Settings
+from bot.stance import SentenceTable
+from bot.stance_model import load_model
+
+MIN_CONTENTIONS = 3
+MAX_CONTENTIONS = 8
+SENTENCES_PER_CONTENTION = 6
+
+
+def discover(motion: Motion, table: SentenceTable, settings: Settings) -> Motion:
+    """Return the motion with discovered contentions on both sides (its own contentions are ignored here)."""
+    bare = Motion(motion.id, motion.text)
+    labels = table.labels(bare, settings)
+    sides = {side: _side(bare, table, labels, side, settings) for side in SIDES}
+    return Motion(motion.id, motion.text, sides["pro"], sides["con"])
+
+
+def _side(motion: Motion, table: SentenceTable, labels: np.ndarray, side: Side, settings: Settings) -> tuple[Contention, ...]:
+    from sklearn.cluster import KMeans
+
+    sure = table.side_probability(motion, settings, side) >= load_model().unsure_below
+    rows = np.flatnonzero((labels == side) & sure)
+    if not len(rows):
+        return ()
+    k = int(np.clip(len(rows) // SENTENCES_PER_CONTENTION, MIN_CONTENTIONS, MAX_CONTENTIONS))
+    k = min(k, len(rows))
+    vectors = table.vectors[rows]
+    km = KMeans(n_clusters=k, n_init=4, random_state=0).fit(vectors)
+    groups = sorted(range(k), key=lambda g: -int((km.labels_ == g).sum()))
+    out = []
+    for n, g in enumerate(groups, 1):
+        members = np.flatnonzero(km.labels_ == g)
+        centre = km.cluster_centers_[g]
+        row = int(rows[members[int(np.argmax(vectors[members] @ centre))]])
+        out.append(
+            Contention(
+                id=f"{side}-found-{n}",
+                claim=table.texts[row],
+                side=side,
+                origin="discovered",
+                source_id=table.source_ids[row],
+                start=int(table.starts[row]),
+                end=int(table.ends[row]),
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,206 @@
+"""``python -m bot eval --external``: the shipped stance model measured on public topics it was never fitted on.
+
+Every figure is on the ``test`` part of ``bot.argdata``'s split (motions absent from the fitting data):
+
+* ``pro_con``: accuracy on ArgQ test arguments and held-out Claim Stance claims, overall, on the half the model is
+  most confident about, and above the shipped "unsure" threshold (with the share of items it covers);
+* ``three_way``: held-out Claim Stance claims (pro / con) with Evidence Sentences test items that are not evidence
+  (neutral); evidence items (which argue, side unknown) count as right when not called neutral;
+* ``key_points``: ArgKP matching on held-out topics, with the cosine threshold fitted on the fitting topics.
+
+Embeddings of the public texts are cached in the data dir (keyed by the embedding model), so a re-run is quick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from bot import argdata
+from bot.argdata import Item, KeyPointPair
+from bot.manifest import write_atomic
+from bot.settings import Settings, get_settings
+from bot.stance_model import StanceModel, load_model, motion_polarity
+
+
+def vectors(texts: Sequence[str], settings: Settings) -> dict[str, np.ndarray]:
+    """Return the embedding of each distinct text, from the data dir's cache where it has them."""
+    from bot.embeddings import embed_texts, resolve_model
+
+    key = hashlib.sha256(resolve_model(settings.embedding_model).encode()).hexdigest()[:12]
+    path = settings.data_dir / "cache" / f"argdata-vectors-{key}.npz"
+    known: dict[str, np.ndarray] = {}
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as cached:
+            known = dict(zip(cached["texts"].tolist(), cached["vectors"], strict=True))
+    missing = sorted(set(texts) - set(known))
+    if missing:
+        known.update(zip(missing, embed_texts(missing, settings), strict=True))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import io
+
+        buffer = io.BytesIO()
+        np.savez(buffer, texts=np.array(list(known)), vectors=np.stack(list(known.values())))
+        write_atomic(path, buffer.getvalue())
+    return {t: known[t] for t in texts}
+
+
+def predict(model: StanceModel, items: Sequence[Item], vecs: dict[str, np.ndarray]) -> np.ndarray:
+    """Return (pro, con, neutral) probabilities for items, grouped by motion."""
+    out = np.zeros((len(items), 3))
+    by_motion: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        by_motion.setdefault(item.motion, []).append(i)
+    for motion, rows in by_motion.items():
+        texts = [items[i].text for i in rows]
+        v = np.stack([vecs[t] for t in texts])
+        favour = model.favour_logits(texts, v)
+        out[rows] = model.probabilities(favour, v, vecs[motion], motion_polarity(motion))
+    return out
+
+
+def pro_con_report(model: StanceModel, items: Sequence[Item], probs: np.ndarray) -> dict[str, Any]:
+    """Return side accuracy (the neutral probability set aside), on all items and the confident ones."""
+    gold = np.array([i.stance for i in items])
+    side = probs[:, 0] / np.maximum(probs[:, 0] + probs[:, 1], 1e-12)
+    pred = np.where(side >= 0.5, 1, -1)
+    conf = np.maximum(side, 1 - side)
+    right = pred == gold
+    half = conf >= np.median(conf)
+    sure = conf >= model.unsure_below
+    return {
+        "n": len(items),
+        "motions": len({i.motion for i in items}),
+        "accuracy": _r(right.mean()),
+        "accuracy_confident_half": _r(right[half].mean()),
+        "accuracy_when_sure": _r(right[sure].mean()) if sure.any() else None,
+        "share_sure": _r(sure.mean()),
+        "majority_baseline": _r(max((gold == 1).mean(), (gold == -1).mean())),
+        "calibration": calibration(conf, right),
+    }
+
+
+def calibration(conf: np.ndarray, right: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
+    """Return mean confidence against accuracy in equal-width bins from 0.5 to 1 (a reliability table)."""
+    edges = np.linspace(0.5, 1.0, bins + 1)
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        sel = (conf >= lo) & ((conf < hi) | (hi == 1.0))
+        if sel.any():
+            out.append({"from": _r(lo), "to": _r(hi), "n": int(sel.sum()), "confidence": _r(conf[sel].mean()),
+                        "accuracy": _r(right[sel].mean())})
+    return out
+
+
+def three_way_report(claims: Sequence[Item], evidence: Sequence[Item], probs: np.ndarray) -> dict[str, Any]:
+    """Return three-way accuracy: claims must get their side, non-evidence neutral, evidence any side."""
+    items = [*claims, *evidence]
+    pred = np.array(["pro", "con", "neutral"])[np.argmax(probs, axis=1)]
+    gold = np.array([{1: "pro", -1: "con", 0: "neutral", 2: "argues"}[i.stance] for i in items])
+    right = np.where(gold == "argues", pred != "neutral", pred == gold)
+    per = {g: {"n": int((gold == g).sum()), "accuracy": _r(right[gold == g].mean())} for g in np.unique(gold)}
+    labelled = gold != "argues"
+    majority = max((gold[labelled] == g).mean() for g in ("pro", "con", "neutral"))
+    return {
+        "n": len(items),
+        "accuracy": _r(right.mean()),
+        "accuracy_labelled": _r(right[labelled].mean()),
+        "majority_baseline_labelled": _r(majority),
+        "per_class": per,
+    }
+
+
+def key_point_scores(pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray]) -> np.ndarray:
+    """Return the cosine of each argument to its key point."""
+    return np.array([float(vecs[p.argument] @ vecs[p.key_point]) for p in pairs])
+
+
+def fit_key_point_threshold(pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray]) -> float:
+    """Return the cosine threshold that maximises match F1 on the given pairs."""
+    sims, gold = key_point_scores(pairs, vecs), np.array([p.match for p in pairs])
+    grid = np.round(np.arange(0.2, 0.9, 0.01), 2)
+    return float(max(grid, key=lambda t: _f1(sims >= t, gold)))
+
+
+def key_point_report(pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray], threshold: float) -> dict[str, Any]:
+    """Return match accuracy, precision, recall and F1 at the threshold, and the best key point's precision."""
+    sims, gold = key_point_scores(pairs, vecs), np.array([p.match for p in pairs])
+    pred = sims >= threshold
+    best: dict[str, tuple[float, bool]] = {}
+    for p, s in zip(pairs, sims, strict=True):
+        key = f"{p.motion}\n{p.argument}"
+        if key not in best or s > best[key][0]:
+            best[key] = (float(s), p.match)
+    tp = int((pred & gold).sum())
+    return {
+        "pairs": len(pairs),
+        "motions": len({p.motion for p in pairs}),
+        "threshold": threshold,
+        "accuracy": _r((pred == gold).mean()),
+        "precision": _r(tp / max(int(pred.sum()), 1)),
+        "recall": _r(tp / max(int(gold.sum()), 1)),
+        "f1": _r(_f1(pred, gold)),
+        "top1_precision": _r(np.mean([m for _, m in best.values()])),
+        "positive_share": _r(gold.mean()),
+    }
+
+
+def _f1(pred: np.ndarray, gold: np.ndarray) -> float:
+    tp = float((pred & gold).sum())
+    return 2 * tp / max(float(pred.sum() + gold.sum()), 1.0)
+
+
+def _r(x: Any) -> float:
+    return round(float(x), 3)
+
+
+def evaluate_external(settings: Settings | None = None, model: StanceModel | None = None) -> dict[str, Any]:
+    """Measure the stance model on the held-out public topics; raises ArgDataMissing without the data."""
+    began = time.perf_counter()
+    settings = settings or get_settings()
+    model = model or load_model()
+    argq = [i for i in argdata.argq(settings) if i.split == "test"]
+    claims = [i for i in argdata.claims(settings) if i.split == "test"]
+    evidence = [i for i in argdata.evidence(settings) if i.split == "test"]
+    pairs = argdata.key_points(settings)
+    texts = {t for i in (*argq, *claims, *evidence) for t in (i.text, i.motion)}
+    texts |= {t for p in pairs for t in (p.argument, p.key_point)}
+    vecs = vectors(sorted(texts), settings)
+    threshold = float(model.key_point_threshold)
+    return {
+        "attribution": argdata.ATTRIBUTION,
+        "pro_con": {
+            "argq_test": pro_con_report(model, argq, predict(model, argq, vecs)),
+            "claim_stance_heldout": pro_con_report(model, claims, predict(model, claims, vecs)),
+        },
+        "three_way": three_way_report(claims, evidence, predict(model, [*claims, *evidence], vecs)),
+        "key_points": key_point_report([p for p in pairs if p.split == "test"], vecs, threshold),
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+
+
+def format_external(result: dict[str, Any]) -> str:
+    """Return the external report as a short table for the terminal."""
+    lines = ["Stance model on held-out public motions (never fitted on)", ""]
+    for name, r in result["pro_con"].items():
+        lines.append(
+            f"pro/con  {name:<22} n={r['n']:<5} motions={r['motions']:<3} accuracy {r['accuracy']:.3f}  "
+            f"confident half {r['accuracy_confident_half']:.3f}  when sure {r['accuracy_when_sure']} "
+            f"({r['share_sure']:.0%} of items)  majority {r['majority_baseline']:.3f}"
+        )
+    tw = result["three_way"]
+    lines.append(
+        f"three-way (claims + evidence sentences) n={tw['n']} accuracy {tw['accuracy']:.3f}  labelled only "
+        f"{tw['accuracy_labelled']:.3f} (majority {tw['majority_baseline_labelled']:.3f})"
+    )
+    kp = result["key_points"]
+    lines.append(
+        f"key points (ArgKP, {kp['motions']} motions, {kp['pairs']} pairs) F1 {kp['f1']:.3f}  accuracy "
+        f"{kp['accuracy']:.3f}  top-1 precision {kp['top1_precision']:.3f}  threshold {kp['threshold']}"
+    )
+    lines += ["", result["attribution"]]
+    return "\n".join(lines)

@@ -1,0 +1,220 @@
+"""The offline stance model: pro / con / not an argument toward any motion, from the motion's text alone.
+
+It is fitted by ``tools/train_stance.py`` (``make train``) on public argument data (IBM Debater datasets, see
+``bot/data/STANCE_MODEL.md`` for the files, the licence line and the held-out scores) and shipped as two small
+files in ``bot/data``. It has three parts, each a linear model, so it runs in microseconds per passage:
+
+1. *Motion polarity* (a rule on the motion's wording, not fitted): does the motion favour its subject ("We should
+   adopt X", "X is justified", +1) or act against it ("We should ban X", "X should be abolished", "X brings more
+   harm than good", -1)? A negation ("should not") flips it.
+2. *Favour*: does the passage speak well (+) or ill (-) of the motion's subject? A logistic model over the passage's
+   MiniLM embedding and its word uni/bigrams (TF-IDF). Trained with labels ``stance * polarity``, so one model serves
+   every motion; the passage's side is ``favour * polarity``. This is the target / sentiment decomposition of IBM's
+   claim-stance work (Bar-Haim et al., EACL 2017), minus the contrast relation it could not learn here.
+3. *Argument*: is the passage an argument at all (evidence for or against a side) or neutral reporting? A logistic
+   model over the embedding and its cosine to the motion.
+
+With contentions given (a motion file, or the user's), the side logit also takes each side's contention margin
+(best cosine to a pro contention minus best to a con one), with a weight fitted on ArgKP key points. The three
+probabilities are ``P(pro) = P(arg) * P(side=pro)`` and so on; they are calibrated (temperatures fitted on
+held-out topics), so "likely pro (0.82)" means what it says and ``unsure`` can be shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.errors import ConfigError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+WEIGHTS_FILE = DATA_DIR / "stance_model.npz"
+VOCAB_FILE = DATA_DIR / "stance_vocab.json"
+
+# --- 1. motion polarity -----------------------------------------------------------------------------------------
+
+_AGAINST = (
+    r"ban|prohibit|outlaw|abolish|abandon|end|stop|limit|restrict|reduce|cut|criminali[sz]e|oppose|fight(?!\s+for\b)"
+    r"|cancel|close|disband|remove|eliminate|phase[\s-]+out|scrap|repeal|forbid|curb|penali[sz]e|punish|decrease"
+    r"|lower|withdraw|leave|exit|boycott|sanction|suspend|deny|refuse|reject|discourage|lift|halt|resist|condemn"
+    r"|replace|avoid|discontinue|dismantle|revoke|overturn|defund|shut"
+    r"|banned|prohibited|outlawed|abolished|abandoned|ended|stopped|limited|restricted|reduced|criminali[sz]ed"
+    r"|cancell?ed|closed|disbanded|removed|eliminated|phased\s+out|scrapped|repealed|forbidden|curbed|penali[sz]ed"
+    r"|punished|decreased|lowered|boycotted|sanctioned|suspended|denied|refused|rejected|discouraged|halted"
+    r"|condemned|replaced|avoided|discontinued|dismantled|revoked|overturned|defunded|shut\s+down"
+    r"|illegal|unlawful|a\s+criminal\s+offen[cs]e|criminal|harmful|wrong|unjustified|unjust|unacceptable|bad"
+    r"|immoral|unethical|dangerous|counterproductive|a\s+mistake|a\s+failure|failed|held\s+liable|unconstitutional"
+)
+_AGAINST_WORD = re.compile(rf"^(?:{_AGAINST})\b", re.I)
+_AGAINST_NOUN = re.compile(
+    r"^(?:the\s+)?(?:abolition|ban(?:ning)?|prohibition|end(?:ing)?|phase[\s-]+out|removal|elimination|closure"
+    r"|repeal)\b",
+    re.I,
+)
+_AGAINST_PREDICATE = re.compile(
+    r"\b(?:more\s+harm\s+than\s+good|harmful|(?:is|are)\s+(?:bad|wrong)|unjustified|a\s+failure|counterproductive"
+    r"|does\s+not\s+work|has\s+failed|immoral|unethical)\b",
+    re.I,
+)
+_VERB_PHRASE = re.compile(
+    r"\b(?:should|must|ought\s+to|would|shall|will|needs?\s+to|has\s+to|have\s+to|is|are|brings?|was|were)\b"
+    r"(\s+(?:not|never|no\s+longer))?\s+(?:\w+ly\s+)?(?:be\s+)?"
+    r"(?:(?:more|further|fully|continue\s+to|seek\s+to|work\s+to|fight\s+for\s+the|fight\s+for|support\s+(?:a|the)"
+    r"|support|introduce\s+(?:a|the)?)\s+)?(.*)",
+    re.I,
+)
+_PREFIX = re.compile(r"^\s*this\s+house\s+(?:believes\s+that|would|should|supports?)\s*", re.I)
+_SUBJECT = re.compile(r"^(?:we|they|it|people|governments?|the|a|an)\b", re.I)
+
+
+def motion_polarity(motion: str) -> int:
+    """Return +1 when the motion favours its subject, -1 when it acts against it ("ban", "abolish", "harmful")."""
+    text = _PREFIX.sub("", motion.strip())
+    lead = re.match(r"^(?:(not|never)\s+)?(?:\w+ly\s+)?(.*)", text, re.I)
+    if lead and not _SUBJECT.match(text) and (_AGAINST_WORD.match(lead.group(2)) or lead.group(1)):
+        return 1 if lead.group(1) and _AGAINST_WORD.match(lead.group(2)) else -1
+    to = re.search(r"\bto\s+(?:(not)\s+)?(\w+(?:\s+\w+)?)", text, re.I)
+    before = text[: to.start()].split() if to else []
+    if to and _AGAINST_WORD.match(to.group(2)) and not (before and _VERB_PHRASE.match(before[-1])):
+        return 1 if to.group(1) else -1
+    verb = _VERB_PHRASE.search(text)
+    if verb is None:
+        return -1 if _AGAINST_PREDICATE.search(text) else 1
+    sign = -1 if verb.group(1) else 1
+    rest = verb.group(2)
+    if _AGAINST_WORD.match(rest) or _AGAINST_NOUN.match(rest) or _AGAINST_PREDICATE.search(text):
+        sign = -sign
+    return sign
+
+
+# --- 2. word features -------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def ngrams(text: str) -> list[str]:
+    """Return the lower-cased word unigrams and bigrams of a text (scikit-learn's default token pattern)."""
+    words = _TOKEN.findall(text.lower())
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+# --- the model ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StanceModel:
+    """The fitted weights (see ``tools/train_stance.py``); ``probabilities`` is the one entry point."""
+
+    vocab: dict[str, int]
+    idf: np.ndarray
+    favour_words: np.ndarray
+    favour_vector: np.ndarray
+    favour_bias: float
+    favour_temperature: float
+    margin_weight: float
+    argument_vector: np.ndarray
+    argument_cosine: float
+    argument_bias: float
+    argument_temperature: float
+    gate_bias: float
+    gate_argument: float
+    gate_side: float
+    """The neutral gate: P(argues) = sigmoid(bias + argument * argument logit + side * |calibrated side logit|)."""
+    unsure_below: float
+    """A side whose probability (given that the passage argues) is below this is shown as unsure."""
+    key_point_threshold: float
+    """Cosine at which an argument makes a key point (contention), fitted on ArgKP."""
+
+    def word_matrix(self, texts: Sequence[str]) -> np.ndarray:
+        """Return each text's TF-IDF weights (sublinear tf, l2-normalised) dotted with the favour word weights."""
+        out = np.zeros(len(texts))
+        for i, text in enumerate(texts):
+            counts: dict[int, int] = {}
+            for gram in ngrams(text):
+                j = self.vocab.get(gram)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            cols = np.fromiter(counts, dtype=np.int64)
+            vals = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[cols]
+            out[i] = float(vals @ self.favour_words[cols]) / float(np.linalg.norm(vals))
+        return out
+
+    def favour_logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Return the uncalibrated logit that each text speaks well of its subject (independent of any motion)."""
+        return self.word_matrix(texts) + vectors @ self.favour_vector + self.favour_bias
+
+    def probabilities(
+        self,
+        favour: np.ndarray,
+        vectors: np.ndarray,
+        motion_vector: np.ndarray,
+        polarity: int,
+        margins: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Return calibrated (pro, con, not an argument) probabilities, one row per text."""
+        side = polarity * favour / self.favour_temperature
+        if margins is not None:
+            side = side + self.margin_weight * margins
+        p_pro = _sigmoid(side)
+        p_arg = _sigmoid(self.gate(self.argument_logits(vectors, motion_vector), favour))
+        return np.stack([p_arg * p_pro, p_arg * (1 - p_pro), 1 - p_arg], axis=1)
+
+    def argument_logits(self, vectors: np.ndarray, motion_vector: np.ndarray) -> np.ndarray:
+        """Return the calibrated logit that each text argues for or against the motion at all."""
+        raw = vectors @ self.argument_vector + self.argument_cosine * (vectors @ motion_vector) + self.argument_bias
+        return raw / self.argument_temperature
+
+    def gate(self, argument: np.ndarray, favour: np.ndarray) -> np.ndarray:
+        """Return the logit of "argues": the argument detector and how clearly the text speaks well or ill."""
+        return self.gate_bias + self.gate_argument * argument + self.gate_side * np.abs(favour) / self.favour_temperature
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+@functools.cache
+def load_model(weights: Path = WEIGHTS_FILE, vocab: Path = VOCAB_FILE) -> StanceModel:
+    """Load the shipped stance model (once per process)."""
+    try:
+        arrays = np.load(weights)
+        words = json.loads(vocab.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"The stance model files are missing or unreadable ({weights.name}, {vocab.name}): {exc}.",
+            "Reinstall the package, or rebuild them with `make train` (needs ../shared/argdata).",
+        ) from exc
+    scalars = {k: float(arrays[k]) for k in arrays.files if arrays[k].ndim == 0}
+    return StanceModel(
+        vocab={w: i for i, w in enumerate(words)},
+        idf=arrays["idf"],
+        favour_words=arrays["favour_words"],
+        favour_vector=arrays["favour_vector"],
+        favour_bias=scalars["favour_bias"],
+        favour_temperature=scalars["favour_temperature"],
+        margin_weight=scalars["margin_weight"],
+        argument_vector=arrays["argument_vector"],
+        argument_cosine=scalars["argument_cosine"],
+        argument_bias=scalars["argument_bias"],
+        argument_temperature=scalars["argument_temperature"],
+        gate_bias=scalars["gate_bias"],
+        gate_argument=scalars["gate_argument"],
+        gate_side=scalars["gate_side"],
+        unsure_below=scalars["unsure_below"],
+        key_point_threshold=scalars["key_point_threshold"],
+    )
+
+
+def logit(p: float) -> float:
+    """Return log(p / (1 - p)), clipped away from 0 and 1."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
