@@ -102,7 +102,7 @@ def three_way_report(claims: Sequence[Item], evidence: Sequence[Item], probs: np
     pred = np.array(["pro", "con", "neutral"])[np.argmax(probs, axis=1)]
     gold = np.array([{1: "pro", -1: "con", 0: "neutral", 2: "argues"}[i.stance] for i in items])
     right = np.where(gold == "argues", pred != "neutral", pred == gold)
-    per = {g: {"n": int((gold == g).sum()), "accuracy": _r(right[gold == g].mean())} for g in np.unique(gold)}
+    per = {str(g): {"n": int((gold == g).sum()), "accuracy": _r(right[gold == g].mean())} for g in np.unique(gold)}
     labelled = gold != "argues"
     majority = max((gold[labelled] == g).mean() for g in ("pro", "con", "neutral"))
     return {
@@ -158,15 +158,20 @@ def _r(x: Any) -> float:
     return round(float(x), 3)
 
 
-def evaluate_external(settings: Settings | None = None, model: StanceModel | None = None) -> dict[str, Any]:
-    """Measure the stance model on the held-out public topics; raises ArgDataMissing without the data."""
+def evaluate_external(
+    settings: Settings | None = None, model: StanceModel | None = None, *, every: int = 1
+) -> dict[str, Any]:
+    """Measure the stance model on the held-out public topics; raises ArgDataMissing without the data.
+
+    ``every`` > 1 keeps every n-th item of each held-out set (a quick smoke run; the README's figures use 1).
+    """
     began = time.perf_counter()
     settings = settings or get_settings()
     model = model or load_model()
-    argq = [i for i in argdata.argq(settings) if i.split == "test"]
-    claims = [i for i in argdata.claims(settings) if i.split == "test"]
-    evidence = [i for i in argdata.evidence(settings) if i.split == "test"]
-    pairs = argdata.key_points(settings)
+    argq = [i for i in argdata.argq(settings) if i.split == "test"][::every]
+    claims = [i for i in argdata.claims(settings) if i.split == "test"][::every]
+    evidence = [i for i in argdata.evidence(settings) if i.split == "test"][::every]
+    pairs = [p for p in argdata.key_points(settings) if p.split == "test"][::every]
     texts = {t for i in (*argq, *claims, *evidence) for t in (i.text, i.motion)}
     texts |= {t for p in pairs for t in (p.argument, p.key_point)}
     vecs = vectors(sorted(texts), settings)
@@ -178,7 +183,7 @@ def evaluate_external(settings: Settings | None = None, model: StanceModel | Non
             "claim_stance_heldout": pro_con_report(model, claims, predict(model, claims, vecs)),
         },
         "three_way": three_way_report(claims, evidence, predict(model, [*claims, *evidence], vecs)),
-        "key_points": key_point_report([p for p in pairs if p.split == "test"], vecs, threshold),
+        "key_points": key_point_report(pairs, vecs, threshold),
         "seconds": round(time.perf_counter() - began, 1),
     }
 
