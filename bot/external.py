@@ -24,7 +24,7 @@ from bot import argdata
 from bot.argdata import Item, KeyPointPair
 from bot.manifest import write_atomic
 from bot.settings import Settings, get_settings
-from bot.stance_model import StanceModel, load_model, motion_polarity
+from bot.stance_model import StanceModel, decide, load_model, motion_polarity
 
 
 def vectors(texts: Sequence[str], settings: Settings) -> dict[str, np.ndarray]:
@@ -99,7 +99,7 @@ def calibration(conf: np.ndarray, right: np.ndarray, bins: int = 5) -> list[dict
 def three_way_report(claims: Sequence[Item], evidence: Sequence[Item], probs: np.ndarray) -> dict[str, Any]:
     """Return three-way accuracy: claims must get their side, non-evidence neutral, evidence any side."""
     items = [*claims, *evidence]
-    pred = np.array(["pro", "con", "neutral"])[np.argmax(probs, axis=1)]
+    pred = decide(probs)
     gold = np.array([{1: "pro", -1: "con", 0: "neutral", 2: "argues"}[i.stance] for i in items])
     right = np.where(gold == "argues", pred != "neutral", pred == gold)
     per = {str(g): {"n": int((gold == g).sum()), "accuracy": _r(right[gold == g].mean())} for g in np.unique(gold)}

@@ -28,7 +28,7 @@ from bot.errors import BotError, NotFoundError
 from bot.manifest import cached_for_version, list_sources, source_text
 from bot.motions import Motion, default_motion
 from bot.settings import Settings, get_settings
-from bot.stance_model import StanceModel, load_model, motion_polarity
+from bot.stance_model import StanceModel, decide, load_model, motion_polarity
 from bot.types import Stance
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class StanceResult:
     score: float
     method: str
     confidence: float = 1.0
-    """Probability of ``stance``."""
+    """Probability that the passage argues (for a side) or does not (for neutral)."""
     side_confidence: float = 1.0
     """Probability of the likelier side, given that the passage argues."""
     unsure: bool = False
@@ -114,15 +114,14 @@ def verdicts(probs: np.ndarray, method: str = OFFLINE, model: StanceModel | None
     """Turn rows of (pro, con, neutral) probabilities into verdicts."""
     threshold = (model or load_model()).unsure_below
     out = []
-    for pro, con, neutral in probs.tolist():
-        best = int(np.argmax((pro, con, neutral)))
+    for (pro, con, neutral), label in zip(probs.tolist(), decide(probs).tolist(), strict=True):
         side_p = max(pro, con) / max(pro + con, 1e-12)
         out.append(
             StanceResult(
-                stance=LABELS[best],
+                stance=label,
                 score=round(pro - con, 4),
                 method=method,
-                confidence=round((pro, con, neutral)[best], 3),
+                confidence=round(neutral if label == "neutral" else 1 - neutral, 3),
                 side_confidence=round(side_p, 3),
                 unsure=side_p < threshold,
                 side="pro" if pro >= con else "con",
@@ -271,7 +270,7 @@ class SentenceTable:
 
     def labels(self, motion: Motion, settings: Settings) -> np.ndarray:
         """Return every sentence's stance label toward a motion."""
-        return np.array(LABELS)[np.argmax(self.probabilities(motion, settings), axis=1)]
+        return decide(self.probabilities(motion, settings))
 
     def side_probability(self, motion: Motion, settings: Settings, side: Stance) -> np.ndarray:
         """Return P(side | argues) of every sentence."""

@@ -178,6 +178,18 @@ class StanceModel:
         return self.gate_bias + self.gate_argument * argument + self.gate_side * np.abs(favour) / self.favour_temperature
 
 
+LABELS = ("pro", "con", "neutral")
+
+
+def decide(probs: np.ndarray) -> np.ndarray:
+    """Return each row's label: neutral when P(argues) < 0.5, else the likelier side.
+
+    Not the argmax of the three: a passage that argues (0.57) with its side split 0.3 / 0.27 argues all the same.
+    """
+    side = np.where(probs[:, 0] >= probs[:, 1], 0, 1)
+    return np.array(LABELS)[np.where(probs[:, 2] > 0.5, 2, side)]
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 

@@ -133,6 +133,10 @@ def _block_html(block: A2Block, both: bool = False) -> str:
     return f"<h4>A2{reading}: {esc(block.answers)}</h4>{analysis}" + "".join(card_html(c) for c in block.cards)
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
 def passages_json(passages: list[Passage]) -> list[dict[str, Any]]:
     """Passages as JSON-ready dicts."""
     return to_dict(passages)
@@ -214,10 +218,12 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         return passages_json(retrieve(query, int(k), settings=settings))
 
     @shows_errors
-    def api_brief(motion: str, per_side: int = 5) -> dict[str, Any]:
+    def api_brief(motion: str, per_side: int = 5, pro: str = "", con: str = "") -> dict[str, Any]:
+        """Cut a brief; ``pro`` / ``con`` are contentions, one a line (blank: from the file, or discovered)."""
         from bot.brief import brief
 
-        return to_dict(brief(motion, per_side=int(per_side), settings=settings))
+        given = {side: lines for side, text in (("pro", pro), ("con", con)) if (lines := _lines(text))}
+        return to_dict(brief(motion, per_side=int(per_side), contentions=given or None, settings=settings))
 
     @shows_errors
     def api_rebut(argument: str, n: int = 3) -> dict[str, Any]:
@@ -226,18 +232,39 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         return to_dict(rebut(argument, n=int(n), settings=settings))
 
     @shows_errors
-    def run_brief(motion: str, per_side: float) -> tuple[str, str, str, str | None, str | None, Any]:
+    def run_brief(
+        motion: str, per_side: float, pro_claims: str = "", con_claims: str = ""
+    ) -> tuple[str, str, str, str | None, str | None, Any, str, str, str]:
         from bot.brief import brief
         from bot.export import brief_to_docx, brief_to_markdown
 
-        result = brief(motion, per_side=int(per_side), settings=settings)
+        given = {side: lines for side, text in (("pro", pro_claims), ("con", con_claims)) if (lines := _lines(text))}
+        result = brief(motion, per_side=int(per_side), contentions=given or None, settings=settings)
         pro, con, cov = brief_html(result)
         folder = Path(tempfile.mkdtemp(prefix="brief-"))
         docx_path, md_path = folder / "brief.docx", folder / "brief.md"
         brief_to_docx(result, docx_path)
         md_path.write_text(brief_to_markdown(result), encoding="utf-8")
         ids = remember(result.pro + result.con)
-        return pro, con, cov, str(docx_path), str(md_path), gr.update(choices=ids, value=ids[0] if ids else None)
+        claims = {side: "\n".join(c for k, c in result.contentions.items() if k.startswith(side)) for side in ("pro", "con")}
+        note = (
+            f"{len(result.discovered)} contentions were discovered from the sources: each is a source sentence the bot "
+            "chose as representative (the bot's choice, not a source's claim about the motion). Edit, add or drop lines "
+            "and cut again."
+            if result.discovered
+            else "Contentions as given. Edit, add or drop lines and cut again; clear both boxes to discover them."
+        )
+        return (
+            pro,
+            con,
+            cov,
+            str(docx_path),
+            str(md_path),
+            gr.update(choices=ids, value=ids[0] if ids else None),
+            claims["pro"],
+            claims["con"],
+            note,
+        )
 
     @shows_errors
     def run_rebut(argument: str, n: float) -> tuple[str, Any]:
@@ -372,6 +399,11 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             with gr.Row():
                 motion = gr.Textbox(value=motion_text, label="Motion", scale=4)
                 per_side = gr.Slider(1, 12, value=5, step=1, label="Cards per side", scale=1)
+            with gr.Accordion("Contentions (one a line; blank = from the motions file, or discovered)", open=False):
+                with gr.Row():
+                    pro_claims = gr.Textbox(lines=4, label="Pro contentions")
+                    con_claims = gr.Textbox(lines=4, label="Con contentions")
+                claims_note = gr.Markdown()
             brief_btn = gr.Button("Cut cards", variant="primary")
             with gr.Row():
                 with gr.Column():
@@ -426,10 +458,11 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
         brief_btn.click(
             run_brief,
-            [motion, per_side],
-            [pro_html, con_html, coverage_md, docx_file, md_file, brief_pick],
+            [motion, per_side, pro_claims, con_claims],
+            [pro_html, con_html, coverage_md, docx_file, md_file, brief_pick, pro_claims, con_claims, claims_note],
             api_visibility="private",
         )
+        motion.change(lambda _m: ("", "", ""), [motion], [pro_claims, con_claims, claims_note], api_visibility="private")
         chat_save.click(save_to_file, [chat_pick], [chat_saved, file_pick], api_visibility="private")
         brief_save.click(save_to_file, [brief_pick], [brief_saved, file_pick], api_visibility="private")
         rebut_btn.click(run_rebut, [argument, n_blocks], [rebut_out, rebut_pick], api_visibility="private")
