@@ -32,8 +32,8 @@ test-all: $(STAMP)
 	$(PY) -m pytest -m "slow or not slow"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot tests app.py
-	$(VENV)/bin/ruff format --check bot tests app.py
+	$(VENV)/bin/ruff check bot tests tools app.py
+	$(VENV)/bin/ruff format --check bot tests tools app.py
 	$(VENV)/bin/mypy
 
 eval: ingest

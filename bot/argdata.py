@@ -114,7 +114,8 @@ def evidence(settings: Settings | None = None) -> list[Item]:
     Evidence (label 1) has no side in this data; it is stored with stance 2, meaning "argues, side unknown".
     """
     out = []
-    for name, split in (("evidence_train", "fit"), ("evidence_test", "test")):
+    parts: tuple[tuple[str, Split], ...] = (("evidence_train", "fit"), ("evidence_test", "test"))
+    for name, split in parts:
         out += [
             Item(r["candidate"].strip(), r["topic"].strip(), 2 if r["label"] == "1" else 0, split, "evidence")
             for r in _rows(name, settings)

@@ -291,11 +291,7 @@ def claim_spans(text: str, start: int, end: int, stance: Stance) -> list[Span]:
         pieces.append((at, match.start()))
         at = match.end()
     pieces.append((at, len(core.text)))
-    keep = [
-        (a, b)
-        for a, b in pieces
-        if b - a >= 12 and re.search(r"\d", core.text[a:b])
-    ]
+    keep = [(a, b) for a, b in pieces if b - a >= 12 and re.search(r"\d", core.text[a:b])]
     if not keep or len(keep) == len(pieces):
         return [core]
     return [Span(core.text[a:b], core.start + a, core.start + b) for a, b in keep]

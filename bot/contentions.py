@@ -32,7 +32,9 @@ def discover(motion: Motion, table: SentenceTable, settings: Settings) -> Motion
     return Motion(motion.id, motion.text, sides["pro"], sides["con"])
 
 
-def _side(motion: Motion, table: SentenceTable, labels: np.ndarray, side: Side, settings: Settings) -> tuple[Contention, ...]:
+def _side(
+    motion: Motion, table: SentenceTable, labels: np.ndarray, side: Side, settings: Settings
+) -> tuple[Contention, ...]:
     from sklearn.cluster import KMeans
 
     sure = table.side_probability(motion, settings, side) >= load_model().unsure_below

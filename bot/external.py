@@ -14,6 +14,7 @@ Embeddings of the public texts are cached in the data dir (keyed by the embeddin
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -88,11 +89,18 @@ def calibration(conf: np.ndarray, right: np.ndarray, bins: int = 5) -> list[dict
     """Return mean confidence against accuracy in equal-width bins from 0.5 to 1 (a reliability table)."""
     edges = np.linspace(0.5, 1.0, bins + 1)
     out = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         sel = (conf >= lo) & ((conf < hi) | (hi == 1.0))
         if sel.any():
-            out.append({"from": _r(lo), "to": _r(hi), "n": int(sel.sum()), "confidence": _r(conf[sel].mean()),
-                        "accuracy": _r(right[sel].mean())})
+            out.append(
+                {
+                    "from": _r(lo),
+                    "to": _r(hi),
+                    "n": int(sel.sum()),
+                    "confidence": _r(conf[sel].mean()),
+                    "accuracy": _r(right[sel].mean()),
+                }
+            )
     return out
 
 

@@ -81,11 +81,21 @@ def motion_signals(motion: Motion, settings: Settings) -> MotionSignals:
     """Return the (cached) vectors and polarity of a motion."""
     from bot.embeddings import embed_query, embed_texts
 
-    key = (Motion(motion.id, motion.text, *(tuple(c for c in side if c.origin == "given") for side in (motion.pro, motion.con))), settings.embedding_model)
+    key = (
+        Motion(
+            motion.id,
+            motion.text,
+            *(tuple(c for c in side if c.origin == "given") for side in (motion.pro, motion.con)),
+        ),
+        settings.embedding_model,
+    )
     cached = _MOTIONS.get(key)
     if cached is None:
         # Discovered contentions are the model's own picks: as margins they would only echo its verdicts.
-        claims = [c.claim for c in motion.pro if c.origin == "given"], [c.claim for c in motion.con if c.origin == "given"]
+        claims = (
+            [c.claim for c in motion.pro if c.origin == "given"],
+            [c.claim for c in motion.con if c.origin == "given"],
+        )
         cached = MotionSignals(
             vector=embed_query(motion.text, settings),
             polarity=motion_polarity(motion.text),
@@ -185,7 +195,7 @@ _REPLY_WORD = re.compile(r"[a-z]+")
 def parse_stance(reply: str) -> Stance | None:
     """Return the one stance word of a reply, or None when it names none or several."""
     found = {w for w in _REPLY_WORD.findall(reply.lower()) if w in LABELS}
-    return found.pop() if len(found) == 1 else None  # type: ignore[return-value]
+    return found.pop() if len(found) == 1 else None
 
 
 def ask_stance(

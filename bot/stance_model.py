@@ -23,6 +23,7 @@ held-out topics), so "likely pro (0.82)" means what it says and ``unsure`` can b
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
@@ -102,7 +103,7 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 def ngrams(text: str) -> list[str]:
     """Return the lower-cased word unigrams and bigrams of a text (scikit-learn's default token pattern)."""
     words = _TOKEN.findall(text.lower())
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 # --- the model ------------------------------------------------------------------------------------------------
@@ -175,7 +176,9 @@ class StanceModel:
 
     def gate(self, argument: np.ndarray, favour: np.ndarray) -> np.ndarray:
         """Return the logit of "argues": the argument detector and how clearly the text speaks well or ill."""
-        return self.gate_bias + self.gate_argument * argument + self.gate_side * np.abs(favour) / self.favour_temperature
+        return (
+            self.gate_bias + self.gate_argument * argument + self.gate_side * np.abs(favour) / self.favour_temperature
+        )
 
 
 LABELS = ("pro", "con", "neutral")

@@ -246,11 +246,13 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         brief_to_docx(result, docx_path)
         md_path.write_text(brief_to_markdown(result), encoding="utf-8")
         ids = remember(result.pro + result.con)
-        claims = {side: "\n".join(c for k, c in result.contentions.items() if k.startswith(side)) for side in ("pro", "con")}
+        claims = {
+            side: "\n".join(c for k, c in result.contentions.items() if k.startswith(side)) for side in ("pro", "con")
+        }
         note = (
             f"{len(result.discovered)} contentions were discovered from the sources: each is a source sentence the bot "
-            "chose as representative (the bot's choice, not a source's claim about the motion). Edit, add or drop lines "
-            "and cut again."
+            "chose as representative (the bot's choice, not a source's claim about the motion). Edit, add or drop "
+            "lines and cut again."
             if result.discovered
             else "Contentions as given. Edit, add or drop lines and cut again; clear both boxes to discover them."
         )
@@ -462,7 +464,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             [pro_html, con_html, coverage_md, docx_file, md_file, brief_pick, pro_claims, con_claims, claims_note],
             api_visibility="private",
         )
-        motion.change(lambda _m: ("", "", ""), [motion], [pro_claims, con_claims, claims_note], api_visibility="private")
+        motion.change(
+            lambda _m: ("", "", ""), [motion], [pro_claims, con_claims, claims_note], api_visibility="private"
+        )
         chat_save.click(save_to_file, [chat_pick], [chat_saved, file_pick], api_visibility="private")
         brief_save.click(save_to_file, [brief_pick], [brief_saved, file_pick], api_visibility="private")
         rebut_btn.click(run_rebut, [argument, n_blocks], [rebut_out, rebut_pick], api_visibility="private")

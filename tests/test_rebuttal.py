@@ -32,7 +32,17 @@ def test_homicides_argument_gets_con_evidence(corpus_index: Settings) -> None:
     assert any(c.stance == "con" for c in block.cards)
     assert len({c.source_id for c in block.cards}) == len(block.cards)
     # It answers the point: how the figures are counted, or what the crackdown cost.
-    words = ("undercount", "not include", "custody", "torture", "secret", "negotiat", "innocent", "unmarked", "without charges")
+    words = (
+        "undercount",
+        "not include",
+        "custody",
+        "torture",
+        "secret",
+        "negotiat",
+        "innocent",
+        "unmarked",
+        "without charges",
+    )
     assert any(w in c.evidence.lower() for c in block.cards for w in words)
     assert_cards_exact(block.cards, corpus_index)
     assert block.analysis == ""

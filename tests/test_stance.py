@@ -17,7 +17,7 @@ from bot.evalset import load_eval
 from bot.llm import use_chat_model
 from bot.motions import Motion, default_motion, find_motion, load_motions, resolve_motion
 from bot.settings import Settings
-from bot.stance import OFFLINE, classify, describe, evaluate_stance, parse_stance, sentence_table, stance
+from bot.stance import OFFLINE, classify, describe, evaluate_stance, parse_stance, sentence_table
 from bot.stance_model import load_model, motion_polarity
 from tests.conftest import make_settings
 

@@ -32,9 +32,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from bot import argdata, external
-from bot.manifest import write_atomic
 from bot.embeddings import embed_texts
 from bot.evalset import load_eval
+from bot.manifest import write_atomic
 from bot.motions import default_motion
 from bot.settings import Settings, get_settings
 from bot.stance_model import DATA_DIR, StanceModel, motion_polarity, ngrams
@@ -44,6 +44,7 @@ C_ARGUMENT = 1.0
 MAX_WORDS = 20000
 MIN_DF = 5
 SURE_ACCURACY = 0.85
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # noqa: S105 - a regular expression, not a password
 _VECS: dict[str, np.ndarray] = {}
 
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     fit = [i for i in items if i.split == "fit"]
     words = TfidfVectorizer(
-        ngram_range=(1, 2), min_df=MIN_DF, sublinear_tf=True, max_features=MAX_WORDS, token_pattern=r"(?u)\b\w\w+\b"
+        ngram_range=(1, 2), min_df=MIN_DF, sublinear_tf=True, max_features=MAX_WORDS, token_pattern=TOKEN_PATTERN
     )
     bow = words.fit_transform([i.text for i in fit])
     x = hstack([bow, csr_matrix(np.stack([vecs[i.text] for i in fit]))]).tocsr()
