@@ -8,6 +8,8 @@ Names are imported lazily so that ``import bot`` loads no model, opens no databa
 from __future__ import annotations
 
 import importlib
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import BotError, IngestLockedError, InputError, LLMError, NotFoundError, SourceError, StoreError
@@ -88,6 +90,24 @@ __all__ = [
     "retrieve",
     "source_text",
 ]
+
+
+class _Package(ModuleType):
+    """The package module: a public name is always the function, never the submodule of the same name.
+
+    Importing ``bot.brief`` (or ``bot.clash``, ``bot.ingest``) makes Python bind the submodule as an attribute of
+    the package; for the public names that binding is refused here, so ``bot.brief(...)`` works whatever has been
+    imported before. The submodules stay reachable as ``sys.modules["bot.brief"]`` and through ``from bot.brief
+    import ...``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -2,12 +2,20 @@
 
 Cards are stored whole (tag, cite, evidence, offsets), so the file survives restarts and even the removal of the
 source a card came from: weeks of work are never lost because the index changed.
+
+Every change is a load-modify-write under a cross-process file lock (``filelock``) and ends in an atomic replace,
+so the app and the CLI (or several app processes) can save, move and remove cards at once without losing any, and
+a reader never sees half a file. Each signed-in user (``BOT_AUTH``) has a file of their own; without sign-in there
+is one file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import threading
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -21,9 +29,29 @@ _LOCK = threading.Lock()
 MAX_CARDS = 5000
 
 
-def evidence_path(settings: Settings) -> Path:
-    """Where the evidence file lives."""
-    return settings.data_dir / "evidence.json"
+def evidence_path(settings: Settings, user: str | None = None) -> Path:
+    """Where the evidence file lives: one per signed-in user, else one for the data dir."""
+    if not user:
+        return settings.data_dir / "evidence.json"
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", user).strip("-")[:60] or "user"
+    return settings.data_dir / "evidence" / f"{slug}.json"
+
+
+@contextlib.contextmanager
+def _locked(settings: Settings, user: str | None) -> Iterator[Path]:
+    """Hold the evidence file's lock (threads and processes alike) and yield its path."""
+    from filelock import FileLock, Timeout
+
+    path = evidence_path(settings, user)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _LOCK, FileLock(str(path) + ".lock", timeout=settings.ingest_lock_timeout):
+            yield path
+    except Timeout as exc:
+        raise StoreError(
+            f"The evidence file {path} stayed locked by another process for {settings.ingest_lock_timeout:g} s.",
+            "Try again; if it persists, another bot process is stuck: stop it.",
+        ) from exc
 
 
 def card_from_dict(data: dict[str, Any]) -> Card:
@@ -65,10 +93,13 @@ def card_from_citation(citation: Citation, question: str, settings: Settings | N
     return card
 
 
-def load_cards(settings: Settings | None = None) -> list[Card]:
+def load_cards(settings: Settings | None = None, user: str | None = None) -> list[Card]:
     """Return the saved cards in the debater's order."""
     settings = settings or get_settings()
-    path = evidence_path(settings)
+    return _read(evidence_path(settings, user))
+
+
+def _read(path: Path) -> list[Card]:
     if not path.exists():
         return []
     try:
@@ -82,48 +113,48 @@ def load_cards(settings: Settings | None = None) -> list[Card]:
         ) from exc
 
 
-def _save(cards: list[Card], settings: Settings) -> None:
+def _save(cards: list[Card], path: Path) -> None:
     payload = json.dumps({"version": 1, "cards": to_dict(cards)}, ensure_ascii=False, indent=1)
-    write_atomic(evidence_path(settings), payload.encode("utf-8"))
+    write_atomic(path, payload.encode("utf-8"))
 
 
-def save_card(card: Card, settings: Settings | None = None) -> list[Card]:
+def save_card(card: Card, settings: Settings | None = None, user: str | None = None) -> list[Card]:
     """Append a card (a card already saved is not added twice); return the file."""
     settings = settings or get_settings()
     if not isinstance(card, Card):
         raise InputError(f"Expected a Card, got {type(card).__name__}.", "Save cards from brief(), rebut() or the app.")
-    with _LOCK:
-        cards = load_cards(settings)
+    with _locked(settings, user) as path:
+        cards = _read(path)
         if any(c.id == card.id for c in cards):
             return cards
         if len(cards) >= MAX_CARDS:
             raise InputError(f"The evidence file already holds {MAX_CARDS} cards.", "Export it and remove some.")
         cards.append(card)
-        _save(cards, settings)
+        _save(cards, path)
         return cards
 
 
-def remove_card(card_id: str, settings: Settings | None = None) -> list[Card]:
+def remove_card(card_id: str, settings: Settings | None = None, user: str | None = None) -> list[Card]:
     """Remove a saved card by id; return the file."""
     settings = settings or get_settings()
-    with _LOCK:
-        cards = load_cards(settings)
+    with _locked(settings, user) as path:
+        cards = _read(path)
         kept = [c for c in cards if c.id != card_id]
         if len(kept) == len(cards):
             raise NotFoundError(f"No saved card with id {card_id!r}.", "Pick a card from the list.")
-        _save(kept, settings)
+        _save(kept, path)
         return kept
 
 
-def move_card(card_id: str, offset: int, settings: Settings | None = None) -> list[Card]:
+def move_card(card_id: str, offset: int, settings: Settings | None = None, user: str | None = None) -> list[Card]:
     """Move a saved card up (negative offset) or down; return the file."""
     settings = settings or get_settings()
-    with _LOCK:
-        cards = load_cards(settings)
+    with _locked(settings, user) as path:
+        cards = _read(path)
         index = next((i for i, c in enumerate(cards) if c.id == card_id), None)
         if index is None:
             raise NotFoundError(f"No saved card with id {card_id!r}.", "Pick a card from the list.")
         target = max(0, min(len(cards) - 1, index + offset))
         cards.insert(target, cards.pop(index))
-        _save(cards, settings)
+        _save(cards, path)
         return cards

@@ -141,7 +141,11 @@ class Settings(BaseSettings):
     # --- web app ----------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address the web app binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the web app.")
-    auth: SecretStr | None = Field(default=None, description="Optional login for the web app, as user:password.")
+    auth: SecretStr | None = Field(
+        default=None,
+        description="Optional login for the web app: user:password, or several as "
+        "alice:pw1,bob:pw2 (each user then has an evidence file of their own).",
+    )
 
     @field_validator("data_dir", "corpus_dir", "motions_file", "prompts_dir")
     @classmethod
@@ -151,9 +155,19 @@ class Settings(BaseSettings):
     @field_validator("auth")
     @classmethod
     def _auth_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and ":" not in value.get_secret_value():
-            raise ValueError("BOT_AUTH must look like user:password")
+        if value is not None and not all(
+            ":" in pair and pair.split(":", 1)[0].strip() for pair in value.get_secret_value().split(",")
+        ):
+            raise ValueError("BOT_AUTH must look like user:password (several: alice:pw1,bob:pw2)")
         return value
+
+    @property
+    def logins(self) -> list[tuple[str, str]]:
+        """Return the web app's (user, password) pairs from BOT_AUTH (empty: no login)."""
+        if self.auth is None:
+            return []
+        pairs = [pair.split(":", 1) for pair in self.auth.get_secret_value().split(",")]
+        return [(user.strip(), password) for user, password in pairs]
 
     @property
     def chroma_mode(self) -> Literal["server", "embedded"]:

@@ -8,6 +8,8 @@ import inspect
 import json
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -133,6 +135,53 @@ def _block_html(block: A2Block, both: bool = False) -> str:
     return f"<h4>A2{reading}: {esc(block.answers)}</h4>{analysis}" + "".join(card_html(c) for c in block.cards)
 
 
+class SessionCards:
+    """The cards each browser session was last shown, so "save" finds them: bounded, never shared between sessions.
+
+    At most ``MAX_SESSIONS`` sessions (least recently used dropped first), each with its last ``MAX_CARDS`` cards.
+    """
+
+    MAX_SESSIONS = 256
+    MAX_CARDS = 200
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cards: OrderedDict[str, OrderedDict[str, Card]] = OrderedDict()
+
+    def remember(self, session: str, cards: list[Card]) -> list[str]:
+        """Record the cards a session was shown; return their ids."""
+        with self._lock:
+            mine = self._cards.setdefault(session, OrderedDict())
+            self._cards.move_to_end(session)
+            for card in cards:
+                mine[card.id] = card
+                mine.move_to_end(card.id)
+            while len(mine) > self.MAX_CARDS:
+                mine.popitem(last=False)
+            while len(self._cards) > self.MAX_SESSIONS:
+                self._cards.popitem(last=False)
+        return [c.id for c in cards]
+
+    def get(self, session: str, card_id: str) -> Card | None:
+        """Return a card this session was shown, or None."""
+        with self._lock:
+            mine = self._cards.get(session)
+            return mine.get(card_id) if mine is not None else None
+
+    def __len__(self) -> int:
+        return len(self._cards)
+
+
+def _session(request: gr.Request | None) -> str:
+    return str(getattr(request, "session_hash", None) or "local")
+
+
+def _user(request: gr.Request | None) -> str | None:
+    """Return the signed-in user (BOT_AUTH), whose evidence file is their own; None without sign-in."""
+    name = getattr(request, "username", None)
+    return str(name) if name else None
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -181,17 +230,17 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     except BotError:
         motion_text = ""
 
-    cards_seen: dict[str, Card] = {}
+    sessions = SessionCards()
 
-    def remember(cards: list[Card]) -> list[str]:
-        for card in cards:
-            cards_seen[card.id] = card
-        return [c.id for c in cards]
+    def remember(cards: list[Card], request: gr.Request | None) -> list[str]:
+        return sessions.remember(_session(request), cards)
 
     # ---- handlers --------------------------------------------------------------------------------
 
     @shows_errors
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
+    def respond(
+        message: str, history: list[dict[str, Any]], request: gr.Request | None = None
+    ) -> Iterator[tuple[str, Any]]:
         from bot.answer import Partial, ask_stream
         from bot.evidence import card_from_citation
 
@@ -201,7 +250,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 yield esc(event.text), gr.update()
                 continue
             cards = [card_from_citation(c, message, settings) for c in event.citations]
-            ids = remember(cards)
+            ids = remember(cards, request)
             choices = [(f"[{c.n}] {c.quote[:80]}", card_id) for c, card_id in zip(event.citations, ids, strict=True)]
             yield answer_html(event), gr.update(choices=choices, value=ids[0] if ids else None)
 
@@ -218,12 +267,33 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         return passages_json(retrieve(query, int(k), settings=settings))
 
     @shows_errors
-    def api_brief(motion: str, per_side: int = 5, pro: str = "", con: str = "") -> dict[str, Any]:
+    def api_brief(
+        motion: str, per_side: int = 5, pro: str = "", con: str = "", request: gr.Request | None = None
+    ) -> dict[str, Any]:
         """Cut a brief; ``pro`` / ``con`` are contentions, one a line (blank: from the file, or discovered)."""
         from bot.brief import brief
 
         given = {side: lines for side, text in (("pro", pro), ("con", con)) if (lines := _lines(text))}
-        return to_dict(brief(motion, per_side=int(per_side), contentions=given or None, settings=settings))
+        result = brief(motion, per_side=int(per_side), contentions=given or None, settings=settings)
+        remember(result.pro + result.con, request)
+        return to_dict(result)
+
+    @shows_errors
+    def api_save(card_id: str, request: gr.Request) -> list[dict[str, Any]]:
+        """Save a card this session was shown to the signed-in user's evidence file; return the file."""
+        from bot.evidence import save_card
+
+        card = sessions.get(_session(request), card_id)
+        if card is None:
+            raise gr.Error(f"No card {card_id!r} was shown in this session.")
+        return to_dict(save_card(card, settings, user=_user(request)))
+
+    @shows_errors
+    def api_my_file(request: gr.Request) -> list[dict[str, Any]]:
+        """Return the signed-in user's evidence file."""
+        from bot.evidence import load_cards
+
+        return to_dict(load_cards(settings, user=_user(request)))
 
     @shows_errors
     def api_rebut(argument: str, n: int = 3) -> dict[str, Any]:
@@ -233,7 +303,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     @shows_errors
     def run_brief(
-        motion: str, per_side: float, pro_claims: str = "", con_claims: str = ""
+        motion: str, per_side: float, pro_claims: str = "", con_claims: str = "", request: gr.Request | None = None
     ) -> tuple[str, str, str, str | None, str | None, Any, str, str, str]:
         from bot.brief import brief
         from bot.export import brief_to_docx, brief_to_markdown
@@ -245,7 +315,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         docx_path, md_path = folder / "brief.docx", folder / "brief.md"
         brief_to_docx(result, docx_path)
         md_path.write_text(brief_to_markdown(result), encoding="utf-8")
-        ids = remember(result.pro + result.con)
+        ids = remember(result.pro + result.con, request)
         claims = {
             side: "\n".join(c for k, c in result.contentions.items() if k.startswith(side)) for side in ("pro", "con")
         }
@@ -269,54 +339,61 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         )
 
     @shows_errors
-    def run_rebut(argument: str, n: float) -> tuple[str, Any]:
+    def run_rebut(argument: str, n: float, request: gr.Request | None = None) -> tuple[str, Any]:
         from bot.rebuttal import rebut
 
         result = rebut(argument, n=int(n), settings=settings)
-        ids = remember([c for b in result.blocks for c in b.cards])
+        ids = remember([c for b in result.blocks for c in b.cards], request)
         return rebuttal_html(result), gr.update(choices=ids, value=ids[0] if ids else None)
 
     @shows_errors
-    def save_to_file(card_id: str | None) -> tuple[str, Any]:
+    def save_to_file(card_id: str | None, request: gr.Request) -> tuple[str, Any]:
         from bot.evidence import save_card
 
-        if not card_id or card_id not in cards_seen:
+        card = sessions.get(_session(request), card_id or "")
+        if card is None:
             raise gr.Error("Pick a card first (make a brief or a rebuttal).")
-        cards = save_card(cards_seen[card_id], settings)
+        cards = save_card(card, settings, user=_user(request))
         return f"Saved. Your file holds {len(cards)} card(s).", my_file_choices(cards)
 
-    def my_file_choices(cards: list[Card] | None = None) -> Any:
-        from bot.evidence import load_cards
-
-        cards = load_cards(settings) if cards is None else cards
+    def my_file_choices(cards: list[Card]) -> Any:
         return gr.update(choices=[(f"{c.tag[:70]} — {c.cite.publisher}", c.id) for c in cards], value=None)
 
     @shows_errors
-    def my_file_view() -> tuple[str, Any]:
+    def my_file_view(request: gr.Request) -> tuple[str, Any]:
         from bot.evidence import load_cards
 
-        cards = load_cards(settings)
+        cards = load_cards(settings, user=_user(request))
         body = "".join(card_html(c) for c in cards) or "<p>No saved cards yet.</p>"
         return body, my_file_choices(cards)
 
     @shows_errors
-    def my_file_action(card_id: str | None, action: str) -> tuple[str, Any]:
+    def my_file_action(card_id: str | None, action: str, request: gr.Request) -> tuple[str, Any]:
         from bot.evidence import move_card, remove_card
 
         if not card_id:
             raise gr.Error("Pick a saved card first.")
         if action == "remove":
-            remove_card(card_id, settings)
+            remove_card(card_id, settings, user=_user(request))
         else:
-            move_card(card_id, -1 if action == "up" else 1, settings)
-        return my_file_view()
+            move_card(card_id, -1 if action == "up" else 1, settings, user=_user(request))
+        return my_file_view(request)
+
+    def move_up(card_id: str | None, request: gr.Request) -> tuple[str, Any]:
+        return my_file_action(card_id, "up", request)
+
+    def move_down(card_id: str | None, request: gr.Request) -> tuple[str, Any]:
+        return my_file_action(card_id, "down", request)
+
+    def remove_saved(card_id: str | None, request: gr.Request) -> tuple[str, Any]:
+        return my_file_action(card_id, "remove", request)
 
     @shows_errors
-    def my_file_export() -> str:
+    def my_file_export(request: gr.Request) -> str:
         from bot.evidence import load_cards
         from bot.export import cards_to_docx
 
-        cards = load_cards(settings)
+        cards = load_cards(settings, user=_user(request))
         if not cards:
             raise gr.Error("Your evidence file is empty.")
         path = Path(tempfile.mkdtemp(prefix="myfile-")) / "my-evidence.docx"
@@ -471,13 +548,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         brief_save.click(save_to_file, [brief_pick], [brief_saved, file_pick], api_visibility="private")
         rebut_btn.click(run_rebut, [argument, n_blocks], [rebut_out, rebut_pick], api_visibility="private")
         rebut_save.click(save_to_file, [rebut_pick], [rebut_saved, file_pick], api_visibility="private")
-        up_btn.click(lambda c: my_file_action(c, "up"), [file_pick], [file_html, file_pick], api_visibility="private")
-        down_btn.click(
-            lambda c: my_file_action(c, "down"), [file_pick], [file_html, file_pick], api_visibility="private"
-        )
-        rm_btn.click(
-            lambda c: my_file_action(c, "remove"), [file_pick], [file_html, file_pick], api_visibility="private"
-        )
+        up_btn.click(move_up, [file_pick], [file_html, file_pick], api_visibility="private")
+        down_btn.click(move_down, [file_pick], [file_html, file_pick], api_visibility="private")
+        rm_btn.click(remove_saved, [file_pick], [file_html, file_pick], api_visibility="private")
         export_btn.click(my_file_export, None, [export_file], api_visibility="private")
         uploads.upload(upload, [uploads], [upload_msg, table, remove_pick, settings_md], api_visibility="private")
         remove_btn.click(remove, [remove_pick], [upload_msg, table, remove_pick, settings_md], api_visibility="private")
@@ -488,6 +561,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         gr.api(api_search, api_name="search", concurrency_limit=8)
         gr.api(api_brief, api_name="brief", concurrency_limit=2)
         gr.api(api_rebut, api_name="rebut", concurrency_limit=2)
+        gr.api(api_save, api_name="save_card", concurrency_limit=4)
+        gr.api(api_my_file, api_name="my_file", concurrency_limit=8)
     demo.queue(default_concurrency_limit=4)
     return demo
 
@@ -498,10 +573,7 @@ def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs: Any) -> 
     from bot.warmup import start_warm_up
 
     start_warm_up(settings)
-    auth = None
-    if settings.auth is not None:
-        user, _, password = settings.auth.get_secret_value().partition(":")
-        auth = (user, password)
+    auth = settings.logins or None
     options: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,

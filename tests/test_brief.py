@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import bot.brief
+import importlib
 from bot.__main__ import main
 from bot.brief import brief, short_tag, verified
 from bot.chunking import split_sentences
@@ -86,7 +86,7 @@ def test_unverifiable_cards_are_dropped(corpus_index: Settings, monkeypatch: pyt
     def amnesty_fails(card: Card, s: Settings) -> bool:
         return card.source_id != "amnesty-behind-the-veil-2023" and verified(card, s)
 
-    monkeypatch.setattr(bot.brief, "verified", amnesty_fails)
+    monkeypatch.setattr(importlib.import_module("bot.brief"), "verified", amnesty_fails)
     result = brief(MOTION, per_side=8, settings=corpus_index)
     assert "amnesty-behind-the-veil-2023" not in {c.source_id for c in result.pro + result.con}
     assert result.coverage["unverified_dropped"] >= 1
