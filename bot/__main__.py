@@ -30,6 +30,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             print(f"{name}: {len(ids)}" + (f"  ({', '.join(ids)})" if ids and name != "unchanged" else ""))
         for sid, lines in report.dropped_lines.items():
             print(f"dropped as boilerplate in {sid}: {len(lines)} line(s): {'; '.join(lines)}")
+        for sid, notes in report.warnings.items():
+            print(f"warning: {sid}: {'; '.join(notes)}")
         print(f"passages embedded: {report.passages_embedded}  time: {report.seconds:.2f} s")
         for origin, why in report.failed.items():
             print(f"FAILED {origin}: {why}", file=sys.stderr)
@@ -131,6 +133,7 @@ def _cmd_sources(args: argparse.Namespace) -> int:
         print("No sources ingested yet. Run `python -m bot ingest`.")
     for s in sources:
         print(f"{s.id:40} {s.leaning or '-':6} {s.date or 'n.d.':10} {s.passages:4} passages  {s.publisher}: {s.title}")
+        print(f"{'':40} from {s.origin}" + (f" ({s.encoding})" if s.encoding else ""))
     return 0
 
 

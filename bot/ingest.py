@@ -31,7 +31,7 @@ from bot.errors import BotError, IngestLockedError, InputError, NotFoundError
 from bot.manifest import Manifest, load_manifest, save_manifest, text_path, vectors_path, write_atomic
 from bot.settings import Settings, get_settings
 from bot.sources import SKIPPED_NAMES, SUFFIXES, Document, is_url, read_source, source_id_for
-from bot.types import IngestReport
+from bot.types import IngestReport, web_url
 
 ProgressFn = Callable[[int, int, str], None]
 """Called as ``progress(done, total, source_id)`` while ingesting."""
@@ -198,6 +198,10 @@ def ingest(
                 (report.updated if existed[doc.source_id] else report.added).append(doc.source_id)
                 if doc.dropped:
                     report.dropped_lines[doc.source_id] = doc.dropped
+                if doc.meta.get("url") and not web_url(doc.meta["url"]):
+                    report.warnings.setdefault(doc.source_id, []).append(
+                        f"url {doc.meta['url'][:80]!r} is not an http(s) address: it is shown as text, never as a link"
+                    )
                 done += 1
                 callback(done, len(work), doc.source_id)
             indexed += group_passages
@@ -299,6 +303,7 @@ def _write_group(group: list[tuple[Document, str | None, list[Chunk]]], manifest
             "chars": len(doc.text),
             "pages": doc.pages,
             "dropped": doc.dropped,
+            "encoding": doc.encoding,
             "passages": [[c.id, c.start, c.end, c.page] for c in doc_chunks],
         }
         manifest.pending.pop(doc.source_id, None)

@@ -177,6 +177,7 @@ def info_from_entry(source_id: str, entry: dict[str, Any]) -> SourceInfo:
         chars=int(entry.get("chars", 0)),
         passages=len(entry.get("passages", [])),
         dropped_lines=tuple(entry.get("dropped", [])),
+        encoding=entry.get("encoding", ""),
     )
 
 

@@ -32,6 +32,8 @@ class Document:
     origin: str
     pages: list[tuple[int, int]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    encoding: str = ""
+    """How the file's bytes were decoded ("utf-8", "cp1252", "utf-16", ...); "" for PDF and DOCX."""
 
     def page_at(self, offset: int) -> int | None:
         """Return the page number holding ``offset``, or None for sources without pages."""
@@ -163,14 +165,17 @@ def _from_bytes(data: bytes, suffix: str, sid: str, origin: str, settings: Setti
     check_size(len(data), Path(origin).name or origin, settings)
     meta: dict[str, str] = {}
     pages: list[tuple[int, str]]
+    encoding = ""
+    if suffix in (".md", ".markdown", ".txt", ".html", ".htm"):
+        decoded, encoding = decode_text(data, origin)
     if suffix in (".md", ".markdown"):
-        meta, body = _front_matter(_decode(data, origin), origin)
+        meta, body = _front_matter(decoded, origin)
         pages = [(0, _strip_markdown(body))]
     elif suffix == ".txt":
-        meta, body = _front_matter(_decode(data, origin), origin)
+        meta, body = _front_matter(decoded, origin)
         pages = [(0, body)]
     elif suffix in (".html", ".htm"):
-        meta, body = _read_html(_decode(data, origin))
+        meta, body = _read_html(decoded)
         pages = [(0, body)]
     elif suffix == ".pdf":
         pages = _read_pdf(data, origin)
@@ -206,19 +211,45 @@ def _from_bytes(data: bytes, suffix: str, sid: str, origin: str, settings: Setti
     if not full_meta["title"]:
         full_meta["title"] = _first_line_title(text) or Path(origin).stem
     _check_meta(full_meta, origin)
-    return Document(sid, text, full_meta, origin, page_starts, dropped)
+    return Document(sid, text, full_meta, origin, page_starts, dropped, encoding)
 
 
-def _decode(data: bytes, origin: str) -> str:
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_READABLE = re.compile(r"[\w\s.,;:!?¿¡'\"()\-–—«»“”‘’/%&$€@#*+=\[\]]")
+
+
+def decode_text(data: bytes, origin: str) -> tuple[str, str]:
+    """Return a text file's characters and the encoding used to read them.
+
+    In order: a byte-order mark (UTF-8, UTF-16); UTF-8; Windows-1252, then Latin-1, when every character they give
+    is one that Spanish, Portuguese or English text uses (Salvadoran sources are often saved that way); and only
+    then charset-normalizer's guess, which confuses Windows-1252 with Central European code pages on short texts.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name.replace("-sig", "")
+            except UnicodeDecodeError as exc:
+                raise SourceError(
+                    f"{Path(origin).name} starts with a {name} byte-order mark but is not {name}: {exc}.",
+                    "Save it again as UTF-8 text.",
+                ) from exc
     if b"\x00" in data[:8192]:
         raise SourceError(
             f"{Path(origin).name} looks like a binary file, not text.",
             "Upload text, Markdown, HTML, PDF or DOCX, with the matching file extension.",
         )
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    for name in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if _reads_as_latin_text(text):
+            return text, name
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -227,7 +258,17 @@ def _decode(data: bytes, origin: str) -> str:
             f"{Path(origin).name} is not UTF-8 and its encoding could not be detected.",
             "Save it as UTF-8 text and try again.",
         )
-    return str(best)
+    return str(best), str(best.encoding)
+
+
+def _reads_as_latin_text(text: str) -> bool:
+    """Return True when a decoding gives only characters of Western European prose (no C1 controls, no symbols soup)."""
+    if any("\x80" <= ch <= "\x9f" for ch in text):
+        return False
+    odd = [ch for ch in text if not _READABLE.match(ch) and ch not in "<>{}|~^`_\\"]
+    letters = [ch for ch in text if ch.isalpha() and not ch.isascii()]
+    latin = set("áéíóúüñÁÉÍÓÚÜÑàèìòùâêîôûãõçÀÈÌÒÙÂÊÎÔÛÃÕÇäëïöÄËÏÖœŒ")
+    return len(odd) <= max(2, len(text) // 500) and all(ch in latin for ch in letters)
 
 
 def _front_matter(text: str, origin: str) -> tuple[dict[str, Any], str]:

@@ -11,6 +11,17 @@ from bot.phrases import BOT_WORDS_LABEL as BOT_WORDS
 Stance = Literal["pro", "con", "neutral"]
 
 
+def web_url(url: str) -> str:
+    """Return the URL when it may become a link (http or https with a host), else "": show anything else as text."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit((url or "").strip())
+    except ValueError:
+        return ""
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
 def to_dict(obj: Any) -> Any:
     """Turn a result dataclass (or a list of them) into JSON-ready dicts."""
     if isinstance(obj, list | tuple):
@@ -64,6 +75,8 @@ class SourceInfo:
     chars: int
     passages: int
     dropped_lines: tuple[str, ...] = ()
+    encoding: str = ""
+    """How the file's bytes were decoded ("utf-8", "cp1252", "latin-1", "utf-16"; "" for PDF and DOCX)."""
 
 
 @dataclass
@@ -76,6 +89,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     dropped_lines: dict[str, list[str]] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    """Things ingested but worth a look, by source id (a front-matter URL that is not http or https)."""
     passages_embedded: int = 0
     seconds: float = 0.0
 

@@ -19,7 +19,7 @@ import gradio as gr
 from bot.errors import BotError
 from bot.phrases import BOT_WORDS_LABEL, CLOSEST_LABEL, REFUSAL
 from bot.settings import Settings, get_settings
-from bot.types import A2Block, Answer, Brief, Card, Passage, Rebuttal, to_dict
+from bot.types import A2Block, Answer, Brief, Card, Passage, Rebuttal, to_dict, web_url
 
 CSS = """
 .cite { cursor: help; text-decoration: none; font-weight: 600; }
@@ -58,7 +58,8 @@ def answer_html(answer: Answer) -> str:
                 out.append(f"[{esc(raw.strip())}]")
                 continue
             tip = esc(f"“{c.quote}” — {c.title}, {c.publisher}, {c.date}")
-            out.append(f'<a class="cite" href="{esc(c.url)}" title="{tip}" target="_blank">[{c.n}]</a>')
+            href = f' href="{esc(web_url(c.url))}" target="_blank"' if web_url(c.url) else ""
+            out.append(f'<a class="cite"{href} title="{tip}">[{c.n}]</a>')
         return "".join(out)
 
     body = re.sub(r"\[(\d+(?:\s*,\s*\d+)*)\]", marker, esc(answer.text))
@@ -68,7 +69,7 @@ def answer_html(answer: Answer) -> str:
         else f"written by {esc(answer.model)} ({esc(BOT_WORDS_LABEL)}), every sentence checked against its source"
     )
     sources = "".join(
-        f'<li>[{c.n}] <a href="{esc(c.url)}" target="_blank">{esc(c.title)}</a> — {esc(c.publisher)}, {esc(c.date)}'
+        f"<li>[{c.n}] {link(c.url, c.title)} — {esc(c.publisher)}, {esc(c.date)}"
         f"<br><small>“{esc(c.quote)}” ({esc(c.source_id)} [{c.start}:{c.end}])</small></li>"
         for c in answer.citations
     )
@@ -77,6 +78,12 @@ def answer_html(answer: Answer) -> str:
         f"<p>{body}</p><p class='bot-words'>Answer: {label}.</p>"
         f"<details open><summary>Sources</summary><ol>{sources}</ol></details>" + (f"<ul>{flags}</ul>" if flags else "")
     )
+
+
+def link(url: str, label: str) -> str:
+    """Return a link for an http(s) URL; any other URL (javascript:, data:, file:) is shown as plain text."""
+    safe = web_url(url)
+    return f'<a href="{esc(safe)}" target="_blank" rel="noopener">{esc(label)}</a>' if safe else esc(label)
 
 
 def card_html(card: Card) -> str:
@@ -92,7 +99,7 @@ def card_html(card: Card) -> str:
         f'<div class="card"><p><b>{esc(card.tag)}</b> <span class="bot-words">({esc(card.tag_origin)})</span> '
         f'<span class="stance-{esc(card.stance)}">[{esc(card.side_label)}]</span></p>'
         f"<p><b>{esc(cite.author or cite.publisher)} {esc(cite.year)}</b>, {esc(cite.publisher)}, {esc(cite.date)}, "
-        f'“{esc(cite.title)}”, <a href="{esc(cite.url)}" target="_blank">{esc(cite.url)}</a></p>'
+        f"“{esc(cite.title)}”, {link(cite.url, cite.url)}</p>"
         f"<p>{''.join(pieces)}</p><p class='bot-words'>id: {esc(card.id)} · {esc(card.source_id)} "
         f"[{card.start}:{card.end}]</p></div>"
     )
@@ -403,7 +410,10 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     def sources_table() -> tuple[list[list[Any]], Any, str]:
         from bot.manifest import list_sources
 
-        rows = [[s.id, s.title, s.publisher, s.date, s.leaning, s.passages] for s in list_sources(settings)]
+        rows = [
+            [s.id, s.title, s.publisher, s.date, s.leaning, s.passages, s.encoding, s.origin]
+            for s in list_sources(settings)
+        ]
         return rows, gr.update(choices=[r[0] for r in rows], value=None), settings_markdown()
 
     def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any, str]:  # noqa: B008
@@ -520,7 +530,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 export_file = gr.File(label="My evidence (.docx)")
         with gr.Tab("Sources"):
             table = gr.Dataframe(
-                headers=["id", "title", "publisher", "date", "leaning", "passages"], interactive=False, wrap=True
+                headers=["id", "title", "publisher", "date", "leaning", "passages", "encoding", "from"],
+                interactive=False,
+                wrap=True,
             )
             uploads = gr.File(
                 label="Add sources (.md .txt .pdf .html .docx)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -10,7 +11,6 @@ from typing import Any
 
 import pytest
 
-import importlib
 from bot.__main__ import main
 from bot.brief import brief, short_tag, verified
 from bot.chunking import split_sentences
