@@ -55,7 +55,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     from bot.answer import ask
-    from bot.phrases import CLOSEST_LABEL
+    from bot.phrases import CLOSEST_LABEL, DIGEST_LABEL
 
     answer = ask(args.question, k=args.k, sources=args.source or None)
     if args.json:
@@ -71,7 +71,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     print()
     for c in answer.citations:
         mark = "" if c.verified else "  (NOT VERIFIED)"
-        print(f"[{c.n}] {c.title} - {c.publisher}, {c.date}. {c.url}  {c.source_id}[{c.start}:{c.end}]{mark}")
+        digest = f"  ({DIGEST_LABEL})" if c.digest else ""
+        print(f"[{c.n}] {c.title} - {c.publisher}, {c.date}. {c.url}  {c.source_id}[{c.start}:{c.end}]{mark}{digest}")
     for flag in answer.flagged:
         print(f"warning: {flag}", file=sys.stderr)
     print(f"\n(answered by: {answer.model})")

@@ -123,12 +123,22 @@ def ask_stream(
     yield from _llm_answer(model, question, query, k, sources, settings, began)
 
 
+def prefer_originals(passages: list[Passage], settings: Settings) -> list[Passage]:
+    """Drop passages of digests whose original is ingested too: an answer quotes the original's words."""
+    from bot.manifest import list_sources, superseded_digests
+
+    if not any(p.digest for p in passages):
+        return passages
+    superseded = superseded_digests(list_sources(settings))
+    return [p for p in passages if p.source_id not in superseded]
+
+
 def prepare(question: str, query: str, k: int, sources: list[str] | None, settings: Settings) -> _Prepared:
     """Retrieve passages, split them into sentences and score each sentence against the query."""
     from bot.embeddings import embed_query
 
     t0 = time.perf_counter()
-    passages = retrieve(query, k, sources=sources, settings=settings)
+    passages = prefer_originals(retrieve(query, k, sources=sources, settings=settings), settings)
     t1 = time.perf_counter()
     cands = candidate_sentences(passages)
     vectors = candidate_vectors(cands, passages, settings)

@@ -82,12 +82,14 @@ def brief(
     *,
     per_side: int = 5,
     contentions: dict[str, list[str]] | None = None,
+    verbatim_only: bool = False,
     settings: Settings | None = None,
 ) -> Brief:
     """Return up to ``per_side`` verified cards for each side of the motion, with a coverage report.
 
     ``contentions`` (``{"pro": [...], "con": [...]}``) override the motions file's for the sides given; a motion
-    not in the file works too, though without contentions its cards follow the motion text alone.
+    not in the file works too: its contentions are then discovered from the sources. ``verbatim_only`` cuts cards
+    from verbatim sources only (the seed article, the user's files, originals), never from digests.
     """
     began = time.perf_counter()
     settings = settings or get_settings()
@@ -99,7 +101,7 @@ def brief(
     resolved = resolve_motion(text, contentions, settings)
     table = sentence_table(settings)
     resolved = with_contentions(resolved, table, settings)
-    pools = {side: candidates(table, resolved, side, settings) for side in SIDES}
+    pools = {side: candidates(table, resolved, side, settings, verbatim_only=verbatim_only) for side in SIDES}
     chat = make_chat_model(settings)
     picker = Picker(table, resolved, settings)
     # With a model, pick spares: it confirms each card's side and the ones it puts elsewhere are left out.
@@ -144,6 +146,8 @@ def candidates(
     side: Side,
     settings: Settings,
     targets: Sequence[Contention] | None = None,
+    *,
+    verbatim_only: bool = False,
 ) -> list[Candidate]:
     """Return key-sentence candidates for a side, best first: sentences taking that side, close to a target.
 
@@ -154,8 +158,11 @@ def candidates(
     sims = relevance(table, [c.claim for c in own] or [motion.text], settings)
     labels = table.labels(motion, settings)
     side_p = table.side_probability(motion, settings, side)
+    allowed = labels == side
+    if verbatim_only:
+        allowed &= ~table.digest
     out = []
-    for row in np.flatnonzero(labels == side):
+    for row in np.flatnonzero(allowed):
         best = int(np.argmax(sims[row]))
         sim = float(sims[row, best])
         if sim >= settings.card_min_similarity:
@@ -339,7 +346,9 @@ def make_card(
 def cite_of(source_id: str, settings: Settings) -> Cite:
     """Return the full cite of a source from its front matter."""
     info = source_info(source_id, settings)
-    return Cite(author=info.author, publisher=info.publisher, date=info.date, title=info.title, url=info.url)
+    return Cite(
+        author=info.author, publisher=info.publisher, date=info.date, title=info.title, url=info.url, digest=info.digest
+    )
 
 
 def verified(card: Card, settings: Settings) -> bool:

@@ -19,6 +19,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("brief", help="cards for and against a motion (verbatim evidence, full cites)")
     p.add_argument("motion", help="the motion, e.g. the default one in corpus/motions.yaml")
     p.add_argument("--per-side", type=int, default=5, help="cards per side (default 5)")
+    p.add_argument("--verbatim-only", action="store_true", help="cut cards only from verbatim sources (no digests)")
     p.add_argument("--json", action="store_true", help="print the brief as JSON")
     p.add_argument("--docx", type=Path, metavar="FILE", help="also write a Verbatim-style .docx")
     p.add_argument("--md", type=Path, metavar="FILE", help="also write Markdown")
@@ -41,11 +42,13 @@ def _print_json(obj: Any) -> None:
 
 
 def _card_lines(card: Card, indent: str = "   ") -> str:
-    cite = card.cite
+    from bot.export import cite_parts
+
+    bold, rest = cite_parts(card)
     marks = " | ".join(h.text for h in card.highlight)
     return (
         f"{indent}[{card.side_label}] {card.tag}  ({BOT_WORDS_LABEL})\n"
-        f'{indent}{cite.author or cite.publisher} {cite.year}, {cite.publisher}, "{cite.title}", {cite.url}\n'
+        f"{indent}{bold}, {rest}\n"
         f"{indent}{card.source_id}[{card.start}:{card.end}]: {card.evidence}\n"
         + (f"{indent}read: {marks}\n" if marks else "")
     )
@@ -54,7 +57,7 @@ def _card_lines(card: Card, indent: str = "   ") -> str:
 def _cmd_brief(args: argparse.Namespace) -> int:
     from bot.brief import brief
 
-    result = brief(args.motion, per_side=args.per_side)
+    result = brief(args.motion, per_side=args.per_side, verbatim_only=args.verbatim_only)
     if args.docx:
         from bot.export import brief_to_docx
 

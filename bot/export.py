@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import InputError
-from bot.phrases import BOT_WORDS_LABEL
+from bot.phrases import BOT_WORDS_LABEL, DIGEST_LABEL
 from bot.types import Brief, Card
 
 Block = tuple[str, list[Card]]
@@ -70,7 +70,10 @@ def cite_parts(card: Card) -> tuple[str, str]:
     author = cite.author or cite.publisher or "Unknown author"
     rest = [cite.publisher] if cite.publisher and cite.publisher != author else []
     rest += [f'"{cite.title}"' if cite.title else "", cite.date or "n.d.", cite.url]
-    return f"{author} {cite.year}", ", ".join(p for p in rest if p)
+    line = ", ".join(p for p in rest if p)
+    if cite.digest:  # never the author's name and year over words that are not theirs
+        return f"Digest of: {author} {cite.year}", f"{line} [{DIGEST_LABEL}]"
+    return f"{author} {cite.year}", line
 
 
 def _docx_path(path: str | Path) -> Path:

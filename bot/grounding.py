@@ -277,6 +277,7 @@ def make_citation(n: int, passage: Passage, start: int, end: int, settings: Sett
         start=start,
         end=end,
         verified=verify(passage.source_id, quote, start, end, settings),
+        digest=passage.digest,
     )
 
 

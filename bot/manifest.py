@@ -177,8 +177,25 @@ def info_from_entry(source_id: str, entry: dict[str, Any]) -> SourceInfo:
         chars=int(entry.get("chars", 0)),
         passages=len(entry.get("passages", [])),
         dropped_lines=tuple(entry.get("dropped", [])),
+        digest=meta.get("digest") == "true",
         encoding=entry.get("encoding", ""),
     )
+
+
+def superseded_digests(sources: list[SourceInfo]) -> set[str]:
+    """Return the ids of digests whose original is ingested too (same URL, or same title and publisher).
+
+    Cards and answers then use the original's words; the digest stays listed and searchable.
+    """
+
+    def keys(s: SourceInfo) -> set[str]:
+        out = {f"url:{s.url.strip().rstrip('/').lower()}"} if s.url.strip() else set()
+        if s.title.strip() and s.publisher.strip():
+            out.add(f"tp:{s.title.strip().lower()}|{s.publisher.strip().lower()}")
+        return out
+
+    originals = set().union(*(keys(s) for s in sources if not s.digest)) if sources else set()
+    return {s.id for s in sources if s.digest and keys(s) & originals}
 
 
 def list_sources(settings: Settings | None = None) -> list[SourceInfo]:

@@ -13,6 +13,12 @@ CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 BOT_WORDS_LABEL = "bot's words"
 """How text the bot wrote itself (tags, analytic lines) is labelled: never evidence."""
 
+DIGEST_LABEL = (
+    "digest: the project's summary of the original, not the author's words; cut the card from the original before "
+    "reading it in a round"
+)
+"""Shown with every quote, card and cite that comes from a digest (a source whose front matter says digest: true)."""
+
 CLOSEST_LABEL = "Closest material (not an answer)"
 """Heading over the passages shown with a refusal."""
 

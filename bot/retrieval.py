@@ -88,6 +88,7 @@ class _Index:
             page=self.pages[row],
             publisher=meta.get("publisher", ""),
             date=meta.get("date", ""),
+            digest=meta.get("digest") == "true",
         )
 
 

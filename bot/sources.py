@@ -14,7 +14,7 @@ from typing import Any
 from bot.errors import InputError, SourceError
 from bot.settings import Settings
 
-META_FIELDS = ("title", "publisher", "author", "date", "url", "kind", "leaning")
+META_FIELDS = ("title", "publisher", "author", "date", "url", "kind", "leaning", "digest")
 KINDS = ("news", "ngo-report", "government", "academic", "international-body", "data")
 LEANINGS = ("pro", "con", "mixed")
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
@@ -206,6 +206,7 @@ def _from_bytes(data: bytes, suffix: str, sid: str, origin: str, settings: Setti
         raise SourceError(f"No readable text in {Path(origin).name or origin}.", hint)
 
     full_meta = {key: str(meta.get(key) or "") for key in META_FIELDS}
+    full_meta["digest"] = "true" if full_meta["digest"].strip().lower() in ("true", "yes", "1") else ""
     if url and not full_meta["url"]:
         full_meta["url"] = url
     if not full_meta["title"]:

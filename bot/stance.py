@@ -25,7 +25,7 @@ import numpy as np
 
 from bot.chunking import split_sentences
 from bot.errors import BotError, NotFoundError
-from bot.manifest import cached_for_version, list_sources, source_text
+from bot.manifest import cached_for_version, list_sources, source_text, superseded_digests
 from bot.motions import Motion, default_motion
 from bot.settings import Settings, get_settings
 from bot.stance_model import StanceModel, decide, load_model, motion_polarity
@@ -268,6 +268,8 @@ class SentenceTable:
     vectors: np.ndarray
     favour: np.ndarray
     rows_by_source: dict[str, np.ndarray]
+    digest: np.ndarray
+    """True for the sentences of digests (the project's summaries), False for verbatim sources."""
     _stances: dict[Motion, np.ndarray] = field(default_factory=dict)
 
     def probabilities(self, motion: Motion, settings: Settings) -> np.ndarray:
@@ -309,7 +311,12 @@ def _build_table(settings: Settings, version: tuple[int, int]) -> SentenceTable:
     texts: list[str] = []
     rows: list[np.ndarray | None] = []
     rows_by_source: dict[str, np.ndarray] = {}
-    for info in list_sources(settings):
+    digest: list[bool] = []
+    infos = list_sources(settings)
+    superseded = superseded_digests(infos)
+    for info in infos:
+        if info.id in superseded:
+            continue  # its original is ingested: cards come from the original's words
         text = source_text(info.id, settings)
         first = len(texts)
         breaks = np.array([m.start() for m in re.finditer("\n", text)], dtype=np.int64)
@@ -321,6 +328,7 @@ def _build_table(settings: Settings, version: tuple[int, int]) -> SentenceTable:
             sids.append(info.id)
             spans.append((start, end, int(np.searchsorted(breaks, start))))
             texts.append(sentence)
+            digest.append(info.digest)
             rows.append(stored.get((start, end)) if stored is not None else None)
         rows_by_source[info.id] = np.arange(first, len(texts))
     vectors = _fill_vectors(texts, rows, settings)
@@ -335,6 +343,7 @@ def _build_table(settings: Settings, version: tuple[int, int]) -> SentenceTable:
         vectors=vectors,
         favour=load_model().favour_logits(texts, vectors) if texts else np.zeros(0),
         rows_by_source=rows_by_source,
+        digest=np.asarray(digest, dtype=bool),
     )
 
 

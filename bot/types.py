@@ -48,6 +48,8 @@ class Passage:
     page: int | None = None
     publisher: str = ""
     date: str = ""
+    digest: bool = False
+    """The source is a digest: the project's summary of the original, not the original's words."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class SourceInfo:
     chars: int
     passages: int
     dropped_lines: tuple[str, ...] = ()
+    digest: bool = False
+    """A digest (front matter ``digest: true``): the project's summary of the original named by title and url."""
     encoding: str = ""
     """How the file's bytes were decoded ("utf-8", "cp1252", "latin-1", "utf-16"; "" for PDF and DOCX)."""
 
@@ -115,6 +119,8 @@ class Citation:
     start: int
     end: int
     verified: bool
+    digest: bool = False
+    """The quote is from a digest: the project's summary of the named original, not its author's words."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,8 @@ class Cite:
     date: str
     title: str
     url: str
+    digest: bool = False
+    """The evidence is from a digest of this original: cite it as "Digest of: ...", never as the author's words."""
 
     @property
     def year(self) -> str:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 import gradio as gr
 
 from bot.errors import BotError
-from bot.phrases import BOT_WORDS_LABEL, CLOSEST_LABEL, REFUSAL
+from bot.phrases import BOT_WORDS_LABEL, CLOSEST_LABEL, DIGEST_LABEL, REFUSAL
 from bot.settings import Settings, get_settings
 from bot.types import A2Block, Answer, Brief, Card, Passage, Rebuttal, to_dict, web_url
 
@@ -57,7 +57,7 @@ def answer_html(answer: Answer) -> str:
             if c is None:
                 out.append(f"[{esc(raw.strip())}]")
                 continue
-            tip = esc(f"“{c.quote}” — {c.title}, {c.publisher}, {c.date}")
+            tip = esc(f"“{c.quote}” — {c.title}, {c.publisher}, {c.date}" + (f" ({DIGEST_LABEL})" if c.digest else ""))
             href = f' href="{esc(web_url(c.url))}" target="_blank"' if web_url(c.url) else ""
             out.append(f'<a class="cite"{href} title="{tip}">[{c.n}]</a>')
         return "".join(out)
@@ -69,7 +69,8 @@ def answer_html(answer: Answer) -> str:
         else f"written by {esc(answer.model)} ({esc(BOT_WORDS_LABEL)}), every sentence checked against its source"
     )
     sources = "".join(
-        f"<li>[{c.n}] {link(c.url, c.title)} — {esc(c.publisher)}, {esc(c.date)}"
+        f"<li>[{c.n}] {'<b>Digest of:</b> ' if c.digest else ''}{link(c.url, c.title)} — {esc(c.publisher)}, "
+        f"{esc(c.date)}{f' <i class=digest>({esc(DIGEST_LABEL)})</i>' if c.digest else ''}"
         f"<br><small>“{esc(c.quote)}” ({esc(c.source_id)} [{c.start}:{c.end}])</small></li>"
         for c in answer.citations
     )
@@ -98,7 +99,8 @@ def card_html(card: Card) -> str:
     return (
         f'<div class="card"><p><b>{esc(card.tag)}</b> <span class="bot-words">({esc(card.tag_origin)})</span> '
         f'<span class="stance-{esc(card.stance)}">[{esc(card.side_label)}]</span></p>'
-        f"<p><b>{esc(cite.author or cite.publisher)} {esc(cite.year)}</b>, {esc(cite.publisher)}, {esc(cite.date)}, "
+        + (f'<p class="digest"><b>{esc(DIGEST_LABEL)}</b></p><p><b>Digest of: ' if cite.digest else "<p><b>")
+        + f"{esc(cite.author or cite.publisher)} {esc(cite.year)}</b>, {esc(cite.publisher)}, {esc(cite.date)}, "
         f"“{esc(cite.title)}”, {link(cite.url, cite.url)}</p>"
         f"<p>{''.join(pieces)}</p><p class='bot-words'>id: {esc(card.id)} · {esc(card.source_id)} "
         f"[{card.start}:{card.end}]</p></div>"
@@ -275,13 +277,24 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     @shows_errors
     def api_brief(
-        motion: str, per_side: int = 5, pro: str = "", con: str = "", request: gr.Request | None = None
+        motion: str,
+        per_side: int = 5,
+        pro: str = "",
+        con: str = "",
+        verbatim_only: bool = False,
+        request: gr.Request | None = None,
     ) -> dict[str, Any]:
         """Cut a brief; ``pro`` / ``con`` are contentions, one a line (blank: from the file, or discovered)."""
         from bot.brief import brief
 
         given = {side: lines for side, text in (("pro", pro), ("con", con)) if (lines := _lines(text))}
-        result = brief(motion, per_side=int(per_side), contentions=given or None, settings=settings)
+        result = brief(
+            motion,
+            per_side=int(per_side),
+            contentions=given or None,
+            verbatim_only=bool(verbatim_only),
+            settings=settings,
+        )
         remember(result.pro + result.con, request)
         return to_dict(result)
 
@@ -310,13 +323,20 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     @shows_errors
     def run_brief(
-        motion: str, per_side: float, pro_claims: str = "", con_claims: str = "", request: gr.Request | None = None
+        motion: str,
+        per_side: float,
+        pro_claims: str = "",
+        con_claims: str = "",
+        verbatim_only: bool = False,
+        request: gr.Request | None = None,
     ) -> tuple[str, str, str, str | None, str | None, Any, str, str, str]:
         from bot.brief import brief
         from bot.export import brief_to_docx, brief_to_markdown
 
         given = {side: lines for side, text in (("pro", pro_claims), ("con", con_claims)) if (lines := _lines(text))}
-        result = brief(motion, per_side=int(per_side), contentions=given or None, settings=settings)
+        result = brief(
+            motion, per_side=int(per_side), contentions=given or None, verbatim_only=verbatim_only, settings=settings
+        )
         pro, con, cov = brief_html(result)
         folder = Path(tempfile.mkdtemp(prefix="brief-"))
         docx_path, md_path = folder / "brief.docx", folder / "brief.md"
@@ -493,6 +513,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     pro_claims = gr.Textbox(lines=4, label="Pro contentions")
                     con_claims = gr.Textbox(lines=4, label="Con contentions")
                 claims_note = gr.Markdown()
+            verbatim_box = gr.Checkbox(
+                label="Verbatim sources only (no digests: cards you can read in a round as the author's words)"
+            )
             brief_btn = gr.Button("Cut cards", variant="primary")
             with gr.Row():
                 with gr.Column():
@@ -549,7 +572,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
         brief_btn.click(
             run_brief,
-            [motion, per_side, pro_claims, con_claims],
+            [motion, per_side, pro_claims, con_claims, verbatim_box],
             [pro_html, con_html, coverage_md, docx_file, md_file, brief_pick, pro_claims, con_claims, claims_note],
             api_visibility="private",
         )

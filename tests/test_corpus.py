@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -28,9 +29,51 @@ def test_every_source_has_full_provenance() -> None:
     for path in SOURCES:
         meta = read_source(path, make_settings(SHIPPED_CORPUS / ".unused", SHIPPED_CORPUS)).meta
         for key in META_FIELDS:
-            assert meta[key].strip(), f"{path.name} lacks {key}"
+            assert meta[key].strip() or key == "digest", f"{path.name} lacks {key}"
         assert meta["kind"] in KINDS and meta["leaning"] in LEANINGS
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta["date"]), f"{path.name}: date {meta['date']!r}"
+
+
+def test_every_digest_says_so_and_the_seed_is_verbatim() -> None:
+    for path in SOURCES:
+        meta = read_source(path, make_settings(SHIPPED_CORPUS / ".unused", SHIPPED_CORPUS)).meta
+        assert meta["digest"] == ("" if path.stem == "cecot-article" else "true"), path.name
+
+
+# Sentences that speak to debaters or to a side, or whose subject is the document itself: what a source means for
+# the motion is the bot's judgement (stance, contentions), never the source's text.
+ADDRESSES_DEBATERS = re.compile(
+    r"\b(?:debaters?|for the debate|the (?:pro|con|government|opposition) side|both sides|either side|"
+    r"(?:is|are) useful to|can (?:cite|point to|use it)|the motion)\b",
+    re.I,
+)
+ABOUT_ITSELF = re.compile(
+    r"^(?:this|the present) (?:report|article|newsletter|digest|summary|piece|story|analysis|speech|poll|briefing|"
+    r"statement|document|text|source)\b",
+    re.I,
+)
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.stem != "cecot-article"], ids=lambda p: p.stem)
+def test_no_digest_sentence_addresses_debaters_or_itself(path: Path) -> None:
+    from bot.chunking import split_sentences
+
+    text = stored_text(path.stem)
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    assert [s for s in sentences if ADDRESSES_DEBATERS.search(s)] == []
+    assert [s for s in sentences if ABOUT_ITSELF.search(s.strip())] == []
+
+
+def test_the_phrasing_checks_catch_what_they_are_for() -> None:
+    caught = [
+        "For debaters, the report is useful to both sides.",
+        "The pro side can cite an independent organisation.",
+        "This newsletter explains the ruling.",
+        "This report is the starting point of the arrangement.",
+    ]
+    assert all(ADDRESSES_DEBATERS.search(s) or ABOUT_ITSELF.search(s) for s in caught)
+    fine = ["The report details the treatment of 40 Venezuelans.", "Amnesty counted 190 deaths in custody."]
+    assert not any(ADDRESSES_DEBATERS.search(s) or ABOUT_ITSELF.search(s) for s in fine)
 
 
 def test_both_sides_are_covered() -> None:
