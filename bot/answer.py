@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.errors import BotError, LLMError
+from bot.focus import Focus, focus_of, gives_strongly, meets, refers_back
 from bot.grounding import (
     Answerability,
     Candidate,
@@ -33,7 +34,7 @@ from bot.grounding import (
 from bot.llm import describe_error, make_chat_model, model_name
 from bot.phrases import REFUSAL
 from bot.prompts import fence_source, load_prompt
-from bot.retrieval import check_query, retrieve, term_weights, tokenize, unknown_terms
+from bot.retrieval import check_query, index_idf, retrieve, stem, term_weights, tokenize, unknown_terms
 from bot.settings import Settings, get_settings
 from bot.types import Answer, Citation, Passage, SentenceCheck
 
@@ -52,6 +53,13 @@ KEEP_RATIO = 0.8
 """A sentence joins the answer only if it scores at least this share of the best sentence's score."""
 REDUNDANT = 0.85
 """A sentence this similar to one already chosen adds nothing and is skipped."""
+TYPE_BONUS = 0.1
+"""Added to a sentence that plainly holds the kind of answer asked for ("in Tecoluca" for where, "because" for why);
+set by hand like NUMBER_BONUS, of the size of a small cosine difference."""
+UNFIT_PENALTY = 10.0
+"""Subtracted from a sentence that does not answer this question (bot.focus): it is never chosen as the answer."""
+LIST_ITEMS = 3
+"""A list question also gets up to this many sentences that follow the best one in its passage (the items)."""
 
 _ASKS_NUMBER = re.compile(
     r"\b(how (many|much|long|often)|what (percentage|share|number|proportion|rate)|when|what year)\b", re.I
@@ -82,6 +90,11 @@ class _Prepared:
     coverages: np.ndarray
     check: Answerability
     timings: dict[str, float] = field(default_factory=dict)
+    focus: Focus | None = None
+    fits: np.ndarray | None = None
+    """Per candidate: does it give the answer type and meet the question's years and specific words (bot.focus)?"""
+    before: list[int] = field(default_factory=list)
+    """Per candidate: the index of the candidate just before it in the same passage, or -1."""
 
 
 def ask(
@@ -146,19 +159,49 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     cosines = vectors @ qvec if cands else np.zeros(0, dtype=np.float32)
     terms = term_weights(query, settings)
     covs = np.array([coverage(terms, c.text) for c in cands], dtype=np.float32)
-    check = answerability(cosines, covs, unknown_terms(query, settings), settings)
+    focus = focus_of(question, index_idf(settings), stem)
+    before = _previous(cands)
+    fits = np.array(
+        [
+            meets(focus, c.text, cands[b].text if b >= 0 else "", question, _context(passages[c.passage]))
+            for c, b in zip(cands, before, strict=True)
+        ],
+        dtype=bool,
+    )
+    # Only a sentence that gives the kind of answer asked for, and meets the question's years and specific words,
+    # can make the question answerable: the nearest sentence is not an answer by being near.
+    check = answerability(cosines[fits], covs[fits], unknown_terms(query, settings), settings)
     scores = cosines + LEXICAL_WEIGHT * covs
     if _ASKS_NUMBER.search(question) and cands:
         scores = scores + NUMBER_BONUS * np.array([bool(re.search(r"\d", c.text)) for c in cands], dtype=np.float32)
+    if focus.kind != "other" and cands:
+        scores = scores + TYPE_BONUS * np.array([gives_strongly(focus, c.text) for c in cands], dtype=np.float32)
+    scores = np.where(fits, scores, scores - UNFIT_PENALTY) if len(cands) else scores
     timings = {"retrieve_ms": (t1 - t0) * 1000, "score_ms": (time.perf_counter() - t1) * 1000}
-    return _Prepared(question, query, passages, cands, scores, vectors, cosines, covs, check, timings)
+    return _Prepared(
+        question, query, passages, cands, scores, vectors, cosines, covs, check, timings, focus, fits, before
+    )
+
+
+def _context(p: Passage) -> str:
+    return f"{p.text} {p.title} {p.date}"
+
+
+def _previous(cands: list[Candidate]) -> list[int]:
+    """Return, per candidate, the candidate just before it in the same passage (-1 for a passage's first)."""
+    out: list[int] = []
+    last: dict[int, int] = {}
+    for i, c in enumerate(cands):
+        out.append(last.get(c.passage, -1))
+        last[c.passage] = i
+    return out
 
 
 def _extractive(prepared: _Prepared, settings: Settings, began: float) -> Iterator[Partial | Answer]:
     if not prepared.check.answerable:
         yield _refusal(prepared, "extractive", began)
         return
-    chosen = _choose(prepared, settings.answer_max_sentences)
+    chosen = _with_context(prepared, _choose(prepared, settings.answer_max_sentences))
     # Reading order: sources in the order of their best sentence, sentences within a source in text order.
     rank_of_source: dict[str, int] = {}
     for i in chosen:
@@ -202,6 +245,22 @@ def _choose(prepared: _Prepared, limit: int) -> list[int]:
             continue
         chosen.append(int(i))
     return chosen
+
+
+def _with_context(prepared: _Prepared, chosen: list[int]) -> list[int]:
+    """Add what the chosen sentences need to be read: the sentence a "such deaths" refers to, a list's items."""
+    out = list(chosen)
+    for i in chosen:
+        b = prepared.before[i]
+        if b >= 0 and b not in out and refers_back(prepared.cands[i].text):
+            out.append(b)
+    if prepared.focus is not None and prepared.focus.wants_list and chosen:
+        best = chosen[0]
+        following = [j for j, b in enumerate(prepared.before) if b >= best and j > best]
+        for j in following[:LIST_ITEMS]:
+            if prepared.cands[j].passage == prepared.cands[best].passage and j not in out:
+                out.append(j)
+    return out
 
 
 def _refusal(prepared: _Prepared, model: str, began: float) -> Answer:

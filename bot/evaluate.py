@@ -54,7 +54,8 @@ def answer_metrics(answers: Sequence[Answer], questions: Sequence[EvalQuestion],
     correct = 0
     wrong: list[str] = []
     for a, q in factual:
-        ok = not a.refused and any(q.answer in _passage_text(c.passage_id, settings) for c in a.citations)
+        # The gold answer must be in the answer's own quoted sentences, not merely in a passage it cites.
+        ok = not a.refused and any(q.answer in c.quote for c in a.citations)
         correct += ok
         if not ok:
             wrong.append(q.id)
@@ -217,7 +218,10 @@ def calibrate(path: str | Path | None = None, *, settings: Settings | None = Non
     rows = []
     for q in dev:
         prepared = prepare(q.question, q.question, settings.answer_k, None, settings)
-        rows.append((q.type == "unanswerable", prepared.cosines, prepared.coverages, len(prepared.check.unknown)))
+        fits = prepared.fits if prepared.fits is not None else np.ones(len(prepared.cosines), dtype=bool)
+        rows.append(
+            (q.type == "unanswerable", prepared.cosines[fits], prepared.coverages[fits], len(prepared.check.unknown))
+        )
     grid = []
     for tc in np.arange(0.25, 0.71, 0.025):
         for tv in np.arange(0.0, 0.91, 0.05):

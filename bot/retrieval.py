@@ -181,6 +181,11 @@ def term_weights(text: str, settings: Settings | None = None) -> dict[str, float
     return {t: index.idf.get(t, top) for t in tokenize(text)}
 
 
+def index_idf(settings: Settings | None = None) -> dict[str, float]:
+    """Return the IDF of every term of the index (BM25 over passages)."""
+    return _load_index(settings or get_settings()).idf
+
+
 def unknown_terms(text: str, settings: Settings | None = None) -> list[str]:
     """Return the query's content terms that occur nowhere in the index."""
     index = _load_index(settings or get_settings())
