@@ -91,14 +91,18 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         return _eval_external(args)
     say = None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr))
     result = run_eval(args.set, split=args.split, baseline=not args.no_baseline, progress=say)
-    out = Path(args.out) if args.out else None
+    return _report(result, Path(args.out) if args.out else None, args.json, format_table)
+
+
+def _report(result: dict[str, Any], out: Any, as_json: bool, table: Callable[[dict[str, Any]], str]) -> int:
+    """Save a JSON summary (when ``out`` is given) and print it as JSON or as a table."""
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    if args.json:
+    if as_json:
         _print_json(result)
     else:
-        print(format_table(result))
+        print(table(result))
         if out is not None:
             print(f"\nsaved: {out}")
     return 0
@@ -113,14 +117,7 @@ def _eval_external(args: argparse.Namespace) -> int:
     print("... embedding the held-out public data (cached after the first run)", file=sys.stderr)
     result = evaluate_external()
     out = Path(args.out) if args.out else get_settings().data_dir / "eval-external.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    if args.json:
-        _print_json(result)
-    else:
-        print(format_external(result))
-        print(f"\nsaved: {out}")
-    return 0
+    return _report(result, out, args.json, format_external)
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:
