@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from bot.errors import NotFoundError, StoreError
 from bot.settings import Settings, get_settings
-from bot.types import SourceInfo
+from bot.types import SourceInfo, SourceView
 
 FORMAT = 1
 
@@ -179,6 +179,33 @@ def info_from_entry(source_id: str, entry: dict[str, Any]) -> SourceInfo:
         dropped_lines=tuple(entry.get("dropped", [])),
         digest=meta.get("digest") == "true",
         encoding=entry.get("encoding", ""),
+    )
+
+
+def source_view(source_id: str, start: int, end: int, settings: Settings | None = None) -> SourceView:
+    """Return a source's stored text with ``[start:end]`` marked (checked against the text's length)."""
+    from bot.errors import InputError
+
+    settings = settings or get_settings()
+    info = source_info(source_id, settings)
+    text = source_text(source_id, settings)
+    if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int):
+        raise InputError("start and end must be whole numbers.", "Pass the offsets of a citation or a card.")
+    if not 0 <= start < end <= len(text):
+        raise InputError(
+            f"The span [{start}:{end}] is outside {source_id}, which holds {len(text)} characters.",
+            "Pass the offsets of a citation or a card of this source.",
+        )
+    return SourceView(
+        source_id=source_id,
+        title=info.title,
+        publisher=info.publisher,
+        url=info.url,
+        digest=info.digest,
+        text=text,
+        start=start,
+        end=end,
+        quote=text[start:end],
     )
 
 

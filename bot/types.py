@@ -83,6 +83,21 @@ class SourceInfo:
     """How the file's bytes were decoded ("utf-8", "cp1252", "latin-1", "utf-16"; "" for PDF and DOCX)."""
 
 
+@dataclass(frozen=True)
+class SourceView:
+    """A stored source text with one span marked: what a citation or card quotes, in its context."""
+
+    source_id: str
+    title: str
+    publisher: str
+    url: str
+    digest: bool
+    text: str
+    start: int
+    end: int
+    quote: str
+
+
 @dataclass
 class IngestReport:
     """What one ingest run did, source ids per outcome."""

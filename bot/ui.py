@@ -19,7 +19,7 @@ import gradio as gr
 from bot.errors import BotError
 from bot.phrases import BOT_WORDS_LABEL, CLOSEST_LABEL, DIGEST_LABEL, REFUSAL
 from bot.settings import Settings, get_settings
-from bot.types import A2Block, Answer, Brief, Card, Passage, Rebuttal, to_dict, web_url
+from bot.types import A2Block, Answer, Brief, Card, Passage, Rebuttal, SourceView, to_dict, web_url
 
 CSS = """
 .cite { cursor: help; text-decoration: none; font-weight: 600; }
@@ -191,6 +191,22 @@ def _user(request: gr.Request | None) -> str | None:
     return str(name) if name else None
 
 
+SCROLL_TO_CITED = "() => { const m = document.getElementById('cited'); if (m) m.scrollIntoView({block: 'center'}); }"
+
+
+def source_html(view: SourceView) -> str:
+    """Render a stored source with the cited span highlighted (``<mark id="cited">``, scrolled into view)."""
+    head = (
+        f"<h3>{esc(view.title)}</h3><p>{esc(view.publisher)} · {link(view.url, view.url or view.source_id)} · "
+        f"<code>{esc(view.source_id)} [{view.start}:{view.end}]</code></p>"
+    )
+    if view.digest:
+        head += f'<p class="digest"><b>{esc(DIGEST_LABEL)}</b></p>'
+    body = esc(view.text[: view.start]) + f'<mark id="cited">{esc(view.quote)}</mark>' + esc(view.text[view.end :])
+    style = "white-space: pre-wrap; max-height: 600px; overflow-y: auto"
+    return f'{head}<div class="source-text" style="{style}">{body}</div>'
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -307,6 +323,23 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         if card is None:
             raise gr.Error(f"No card {card_id!r} was shown in this session.")
         return to_dict(save_card(card, settings, user=_user(request)))
+
+    @shows_errors
+    def api_source(source_id: str, start: int, end: int) -> dict[str, Any]:
+        """Return a source's stored text and the span ``[start:end]`` (as a citation or card gives them)."""
+        from bot.manifest import source_view
+
+        return to_dict(source_view(source_id, int(start), int(end), settings))
+
+    @shows_errors
+    def show_in_source(card_id: str | None, request: gr.Request) -> tuple[str, Any]:
+        from bot.manifest import source_view
+
+        card = sessions.get(_session(request), card_id or "")
+        if card is None:
+            raise gr.Error("Pick a quote or a card first.")
+        view = source_view(card.source_id, card.start, card.end, settings)
+        return source_html(view), gr.Tabs(selected="source")
 
     @shows_errors
     def api_my_file(request: gr.Request) -> list[dict[str, Any]]:
@@ -485,90 +518,101 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     with gr.Blocks(title="CECOT debate bot") as demo:
         gr.Markdown("# Debate prep: El Salvador, CECOT and the state of exception")
-        with gr.Tab("Chat"):
-            chat_pick = gr.Dropdown(label="Quote from the last answer", choices=[], render=False)
-            gr.ChatInterface(
-                respond,
-                chatbot=gr.Chatbot(height=480, sanitize_html=True, label="Answers cite their sources"),
-                textbox=gr.Textbox(placeholder="Ask about the sources, e.g. How many inmates can CECOT hold?"),
-                examples=[
-                    "How many inmates can CECOT hold?",
-                    "How many people have died in custody?",
-                    "How are homicides counted?",
-                ],
-                api_name="chat",
-                concurrency_limit=8,
-                additional_outputs=[chat_pick],
-            )
-            with gr.Row():
-                chat_pick.render()
-                chat_save = gr.Button("Save to my file", scale=0)
-            chat_saved = gr.Markdown()
-        with gr.Tab("Brief"):
-            with gr.Row():
-                motion = gr.Textbox(value=motion_text, label="Motion", scale=4)
-                per_side = gr.Slider(1, 12, value=5, step=1, label="Cards per side", scale=1)
-            with gr.Accordion("Contentions (one a line; blank = from the motions file, or discovered)", open=False):
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat"):
+                chat_pick = gr.Dropdown(label="Quote from the last answer", choices=[], render=False)
+                gr.ChatInterface(
+                    respond,
+                    chatbot=gr.Chatbot(height=480, sanitize_html=True, label="Answers cite their sources"),
+                    textbox=gr.Textbox(placeholder="Ask about the sources, e.g. How many inmates can CECOT hold?"),
+                    examples=[
+                        "How many inmates can CECOT hold?",
+                        "How many people have died in custody?",
+                        "How are homicides counted?",
+                    ],
+                    api_name="chat",
+                    concurrency_limit=8,
+                    additional_outputs=[chat_pick],
+                )
                 with gr.Row():
-                    pro_claims = gr.Textbox(lines=4, label="Pro contentions")
-                    con_claims = gr.Textbox(lines=4, label="Con contentions")
-                claims_note = gr.Markdown()
-            verbatim_box = gr.Checkbox(
-                label="Verbatim sources only (no digests: cards you can read in a round as the author's words)"
+                    chat_pick.render()
+                    chat_show = gr.Button("Show in source", scale=0)
+                    chat_save = gr.Button("Save to my file", scale=0)
+                chat_saved = gr.Markdown()
+            with gr.Tab("Brief"):
+                with gr.Row():
+                    motion = gr.Textbox(value=motion_text, label="Motion", scale=4)
+                    per_side = gr.Slider(1, 12, value=5, step=1, label="Cards per side", scale=1)
+                with gr.Accordion("Contentions (one a line; blank = from the motions file, or discovered)", open=False):
+                    with gr.Row():
+                        pro_claims = gr.Textbox(lines=4, label="Pro contentions")
+                        con_claims = gr.Textbox(lines=4, label="Con contentions")
+                    claims_note = gr.Markdown()
+                verbatim_box = gr.Checkbox(
+                    label="Verbatim sources only (no digests: cards you can read in a round as the author's words)"
+                )
+                brief_btn = gr.Button("Cut cards", variant="primary")
+                with gr.Row():
+                    with gr.Column():
+                        gr.Markdown("### Pro")
+                        pro_html = gr.HTML()
+                    with gr.Column():
+                        gr.Markdown("### Con")
+                        con_html = gr.HTML()
+                coverage_md = gr.Markdown()
+                with gr.Row():
+                    docx_file = gr.File(label="Download .docx (Verbatim)")
+                    md_file = gr.File(label="Download .md")
+                with gr.Row():
+                    brief_pick = gr.Dropdown(label="Card", choices=[], scale=4)
+                    brief_show = gr.Button("Show in source", scale=1)
+                    brief_save = gr.Button("Save to my file", scale=1)
+                brief_saved = gr.Markdown()
+            with gr.Tab("Rebut"):
+                argument = gr.Textbox(lines=3, label="Opponent's argument (a sentence or a pasted card)")
+                n_blocks = gr.Slider(1, 6, value=3, step=1, label="Cards")
+                rebut_btn = gr.Button("Find answers", variant="primary")
+                rebut_out = gr.HTML()
+                with gr.Row():
+                    rebut_pick = gr.Dropdown(label="Card", choices=[], scale=4)
+                    rebut_show = gr.Button("Show in source", scale=1)
+                    rebut_save = gr.Button("Save to my file", scale=1)
+                rebut_saved = gr.Markdown()
+            with gr.Tab("My file"):
+                file_html = gr.HTML()
+                with gr.Row():
+                    file_pick = gr.Dropdown(label="Saved card", choices=[], scale=4)
+                    up_btn = gr.Button("Move up")
+                    down_btn = gr.Button("Move down")
+                    rm_btn = gr.Button("Remove", variant="stop")
+                with gr.Row():
+                    export_btn = gr.Button("Export .docx")
+                    export_file = gr.File(label="My evidence (.docx)")
+            with gr.Tab("Sources"):
+                table = gr.Dataframe(
+                    headers=["id", "title", "publisher", "date", "leaning", "passages", "encoding", "from"],
+                    interactive=False,
+                    wrap=True,
+                )
+                uploads = gr.File(
+                    label="Add sources (.md .txt .pdf .html .docx)",
+                    file_count="multiple",
+                    file_types=[".md", ".txt", ".pdf", ".html", ".htm", ".docx"],
+                    type="filepath",
+                )
+                upload_msg = gr.Markdown()
+                with gr.Row():
+                    remove_pick = gr.Dropdown(label="Source", choices=[], scale=4)
+                    remove_btn = gr.Button("Remove source", variant="stop", scale=1)
+            with gr.Tab("Source", id="source"):
+                source_out = gr.HTML("<p>Pick a quote or a card and press <i>Show in source</i>.</p>")
+            with gr.Tab("Settings", id="settings"):
+                settings_md = gr.Markdown()
+
+        for button, pick in ((chat_show, chat_pick), (brief_show, brief_pick), (rebut_show, rebut_pick)):
+            button.click(show_in_source, [pick], [source_out, tabs], api_visibility="private").then(
+                None, None, None, js=SCROLL_TO_CITED
             )
-            brief_btn = gr.Button("Cut cards", variant="primary")
-            with gr.Row():
-                with gr.Column():
-                    gr.Markdown("### Pro")
-                    pro_html = gr.HTML()
-                with gr.Column():
-                    gr.Markdown("### Con")
-                    con_html = gr.HTML()
-            coverage_md = gr.Markdown()
-            with gr.Row():
-                docx_file = gr.File(label="Download .docx (Verbatim)")
-                md_file = gr.File(label="Download .md")
-            with gr.Row():
-                brief_pick = gr.Dropdown(label="Card", choices=[], scale=4)
-                brief_save = gr.Button("Save to my file", scale=1)
-            brief_saved = gr.Markdown()
-        with gr.Tab("Rebut"):
-            argument = gr.Textbox(lines=3, label="Opponent's argument (a sentence or a pasted card)")
-            n_blocks = gr.Slider(1, 6, value=3, step=1, label="Cards")
-            rebut_btn = gr.Button("Find answers", variant="primary")
-            rebut_out = gr.HTML()
-            with gr.Row():
-                rebut_pick = gr.Dropdown(label="Card", choices=[], scale=4)
-                rebut_save = gr.Button("Save to my file", scale=1)
-            rebut_saved = gr.Markdown()
-        with gr.Tab("My file"):
-            file_html = gr.HTML()
-            with gr.Row():
-                file_pick = gr.Dropdown(label="Saved card", choices=[], scale=4)
-                up_btn = gr.Button("Move up")
-                down_btn = gr.Button("Move down")
-                rm_btn = gr.Button("Remove", variant="stop")
-            with gr.Row():
-                export_btn = gr.Button("Export .docx")
-                export_file = gr.File(label="My evidence (.docx)")
-        with gr.Tab("Sources"):
-            table = gr.Dataframe(
-                headers=["id", "title", "publisher", "date", "leaning", "passages", "encoding", "from"],
-                interactive=False,
-                wrap=True,
-            )
-            uploads = gr.File(
-                label="Add sources (.md .txt .pdf .html .docx)",
-                file_count="multiple",
-                file_types=[".md", ".txt", ".pdf", ".html", ".htm", ".docx"],
-                type="filepath",
-            )
-            upload_msg = gr.Markdown()
-            with gr.Row():
-                remove_pick = gr.Dropdown(label="Source", choices=[], scale=4)
-                remove_btn = gr.Button("Remove source", variant="stop", scale=1)
-        with gr.Tab("Settings"):
-            settings_md = gr.Markdown()
 
         brief_btn.click(
             run_brief,
@@ -598,6 +642,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         gr.api(api_rebut, api_name="rebut", concurrency_limit=2)
         gr.api(api_save, api_name="save_card", concurrency_limit=4)
         gr.api(api_my_file, api_name="my_file", concurrency_limit=8)
+        gr.api(api_source, api_name="source", concurrency_limit=8)
     demo.queue(default_concurrency_limit=4)
     return demo
 

@@ -82,3 +82,31 @@ def test_question_answer_and_citation_render(page_url: str, tmp_path: Path) -> N
             page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_a_citation_opens_its_source_with_the_span_highlighted(page_url: str) -> None:
+    chromium = find_or_install_chromium()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(page_url, wait_until="domcontentloaded", timeout=60_000)
+            box = page.get_by_placeholder("Ask about the sources", exact=False)
+            box.wait_for(timeout=60_000)
+            box.fill("How many inmates can CECOT hold?")
+            box.press("Enter")
+            page.locator("a.cite").first.wait_for(timeout=90_000)
+            quote = page.locator("a.cite").first.get_attribute("title") or ""
+            page.get_by_role("button", name="Show in source").first.click()
+            mark = page.locator("mark#cited")
+            mark.wait_for(timeout=30_000)
+            marked = mark.inner_text()
+            assert marked and marked in quote  # the highlighted span is the citation's exact quote
+            assert page.locator(".source-text").inner_text().count(marked) >= 1
+            assert mark.is_visible()
+            page.screenshot(path=str(ARTIFACTS / "source-view.png"), full_page=False)
+        finally:
+            browser.close()

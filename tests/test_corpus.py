@@ -44,7 +44,7 @@ def test_every_digest_says_so_and_the_seed_is_verbatim() -> None:
 # the motion is the bot's judgement (stance, contentions), never the source's text.
 ADDRESSES_DEBATERS = re.compile(
     r"\b(?:debaters?|for the debate|the (?:pro|con|government|opposition) side|both sides|either side|"
-    r"(?:is|are) useful to|can (?:cite|point to|use it)|the motion)\b",
+    r"(?:is|are) useful (?:to|for)|can (?:cite|point to|use it)|the motion)\b",
     re.I,
 )
 ABOUT_ITSELF = re.compile(

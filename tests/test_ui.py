@@ -143,3 +143,24 @@ def test_a_chat_citation_becomes_a_saved_card(corpus_index: Settings, tmp_path: 
     assert card.tag_origin == "bot's words" and card.stance in ("pro", "con", "neutral")
     s = make_settings(tmp_path / "data")
     assert [c.id for c in save_card(card, s)] == [card.id]
+
+
+def test_source_endpoint_returns_the_text_and_the_span(fixture_index: Settings) -> None:
+    from gradio_client import Client
+
+    from bot.manifest import source_text
+    from tests.conftest import running_app
+
+    with running_app(fixture_index) as url:
+        client = Client(url, verbose=False)
+        answer = client.predict("How many inmates can the prison hold?", api_name="/ask")
+        c = answer["citations"][0]
+        view = client.predict(c["source_id"], c["start"], c["end"], api_name="/source")
+        assert view["text"] == source_text(c["source_id"], fixture_index)
+        assert view["text"][view["start"] : view["end"]] == view["quote"] == c["quote"]
+        try:
+            client.predict(c["source_id"], 0, 10**9, api_name="/source")
+        except Exception as exc:  # gradio_client's AppError
+            assert "outside" in str(exc)
+        else:
+            raise AssertionError("an out-of-range span was accepted")
