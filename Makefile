@@ -49,7 +49,7 @@ train: $(STAMP)
 	$(PY) tools/train_stance.py
 
 bench: $(STAMP)
-	$(PY) -m bot bench
+	$(PY) -m tools.bench
 
 clean:
 	rm -rf .bot tests/artifacts bench/results .pytest_cache .mypy_cache .ruff_cache

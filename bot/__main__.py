@@ -209,10 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=int, default=None)
     p.set_defaults(func=_cmd_show)
 
-    from bot import bench, cli_debate
+    from bot import cli_debate
 
     cli_debate.register(sub)
-    bench.register(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""Smoke tests of ``python -m bot bench`` and ``python -m bot eval``: the JSON has the fields and sane values.
+"""Smoke tests of ``python -m tools.bench`` (``make bench``) and ``python -m bot eval``: the JSON has the fields and sane values.
 
 Speed is never asserted here (STYLE.md habit 8): the numbers come from ``make bench``.
 """
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.__main__ import main
-from bot.bench import TARGETS, load_shipped, make_corpus, make_queries, parse_sizes
+from bot.__main__ import main as bot_main
+from tools.bench import TARGETS, load_shipped, main, make_corpus, make_queries, parse_sizes
 from bot.errors import InputError
 from bot.settings import Settings
 
@@ -22,7 +22,7 @@ from .conftest import SHIPPED_CORPUS, make_settings
 
 def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.json"
-    code = main(["bench", "--sizes", "100", "--skip-app", "--queries", "5", "--out", str(out)])
+    code = main(["--sizes", "100", "--skip-app", "--queries", "5", "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "retrieve ours/floor" in printed and str(out) in printed
@@ -77,7 +77,7 @@ def test_bad_sizes_are_user_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert parse_sizes("1000, 10k,100_000") == [1000, 10_000, 100_000]
     with pytest.raises(InputError):
         parse_sizes("lots")
-    assert main(["bench", "--sizes", "0"]) == 2
+    assert main(["--sizes", "0"]) == 2
     assert "--sizes" in capsys.readouterr().err
 
 
@@ -111,7 +111,7 @@ def test_eval_smoke(fixture_index: Settings, use_env: Any, tmp_path: Path, capsy
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(evalset, sort_keys=False), encoding="utf-8")
     use_env(fixture_index)
-    assert main(["eval", "--set", str(path), "--json"]) == 0
+    assert bot_main(["eval", "--set", str(path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["n_questions"] == 3 and result["n_factual"] == 2 and result["n_unanswerable"] == 1
     for key in ("recall@1", "recall@5", "mrr", "answer_accuracy", "citation_precision", "refusal_accuracy"):

@@ -1,4 +1,4 @@
-"""``python -m bot bench``: speed measured against baselines in the same run, printed and saved as JSON.
+"""``make bench`` (``python -m tools.bench``): speed measured against baselines in the same run, printed and saved as JSON.
 
 For each corpus size a child process (so each size's peak RSS is its own) builds a synthetic corpus from the
 shipped one, ingests it and measures, on the same passages and the same machine:
@@ -502,7 +502,7 @@ def _load() -> list[float]:
 def _run_size_child(n: int, n_queries: int, say: Say, quiet: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bot-bench-{n}-") as tmp:
         out = Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "bot.bench", "--size", str(n), "--dir", tmp, "--result", str(out)]
+        cmd = [sys.executable, "-m", "tools.bench", "--child", "--size", str(n), "--dir", tmp, "--result", str(out)]
         cmd += ["--queries", str(n_queries)] + (["--quiet"] if quiet else [])
         began = time.perf_counter()
         proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=_child_env(), check=False)
@@ -883,9 +883,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 1 if any("error" in r for r in result["sizes"].values()) else 0
 
 
-def register(sub: Any) -> None:
-    """Add the bench subcommand to the ``python -m bot`` parser."""
-    p = sub.add_parser("bench", help="measure ingest, retrieval, answers, memory and the app against baselines")
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (``python -m tools.bench [--sizes ...]``); a BotError prints its message and exits 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--child"]:
+        return _child_main(args[1:])
+    p = argparse.ArgumentParser(
+        prog="python -m tools.bench", description="measure ingest, retrieval, answers, memory and the app"
+    )
     p.add_argument(
         "--sizes",
         default=",".join(str(n) for n in DEFAULT_SIZES),
@@ -895,12 +900,16 @@ def register(sub: Any) -> None:
     p.add_argument("--skip-app", action="store_true", help="do not start app.py (cold start and sessions: null)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", default=None, help="save the JSON here (default bench/results/bench-<time>.json)")
-    p.set_defaults(func=_cmd_bench)
+    try:
+        return _cmd_bench(p.parse_args(args))
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _child_main(argv: list[str] | None = None) -> int:
-    """Entry of the measuring child process: ``python -m bot.bench --size N --dir D --result F``."""
-    parser = argparse.ArgumentParser(prog="python -m bot.bench", description="one size of `python -m bot bench`")
+    """Entry of the measuring child process: ``python -m tools.bench --child --size N --dir D --result F``."""
+    parser = argparse.ArgumentParser(prog="python -m tools.bench --child", description="one size of the benchmark")
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--dir", required=True)
     parser.add_argument("--result", required=True)
@@ -914,4 +923,4 @@ def _child_main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_child_main())
+    sys.exit(main())
