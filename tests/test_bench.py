@@ -1,4 +1,5 @@
-"""Smoke tests of ``python -m tools.bench`` (``make bench``) and ``python -m bot eval``: the JSON has the fields and sane values.
+"""Smoke tests of ``python -m tools.bench`` (``make bench``) and ``python -m bot eval``: the JSON has the fields
+and sane values.
 
 Speed is never asserted here (STYLE.md habit 8): the numbers come from ``make bench``.
 """
@@ -13,9 +14,9 @@ import pytest
 import yaml
 
 from bot.__main__ import main as bot_main
-from tools.bench import TARGETS, load_shipped, main, make_corpus, make_queries, parse_sizes
 from bot.errors import InputError
 from bot.settings import Settings
+from tools.bench import TARGETS, load_shipped, main, make_corpus, make_queries, parse_sizes
 
 from .conftest import SHIPPED_CORPUS, make_settings
 

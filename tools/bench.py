@@ -1,4 +1,5 @@
-"""``make bench`` (``python -m tools.bench``): speed measured against baselines in the same run, printed and saved as JSON.
+"""``make bench`` (``python -m tools.bench``): speed measured against baselines in the same run, printed and saved
+as JSON.
 
 For each corpus size a child process (so each size's peak RSS is its own) builds a synthetic corpus from the
 shipped one, ingests it and measures, on the same passages and the same machine:
