@@ -17,7 +17,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from bot.errors import InputError, NotFoundError, StoreError
+from bot.errors import BotError, InputError, NotFoundError, StoreError
 from bot.manifest import cached_for_version, load_manifest, source_text, vectors_path
 from bot.settings import Settings, get_settings
 from bot.types import Passage
@@ -290,9 +290,19 @@ def _dense(qvec: np.ndarray, n: int, sources: list[str] | None, index: _Index, s
     where: Any = None
     if sources:
         where = {"source_id": sources[0]} if len(sources) == 1 else {"source_id": {"$in": list(sources)}}
-    if index.collection is None:
-        index.collection = get_collection(settings)
-    result = index.collection.query(query_embeddings=[qvec], n_results=n, where=where, include=[])
+    try:
+        if index.collection is None:
+            index.collection = get_collection(settings)
+        result = index.collection.query(query_embeddings=[qvec], n_results=n, where=where, include=[])
+    except BotError:
+        raise
+    except Exception as exc:  # httpx and chromadb raise unrelated types when the server is gone
+        if settings.chroma_mode != "server":
+            raise
+        from bot.store import unreachable
+
+        index.collection = None
+        raise unreachable(exc, settings) from exc
     return [index.row_of[pid] for pid in result["ids"][0] if pid in index.row_of]
 
 

@@ -80,6 +80,16 @@ def drop_collection(settings: Settings | None = None) -> None:
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests that throw away their data dir call this)."""
+    """Forget cached clients: the next call connects afresh (after a Chroma server went away and came back)."""
     with _LOCK:
         _client.cache_clear()
+
+
+def unreachable(exc: Exception, settings: Settings) -> StoreError:
+    """Return the error to raise when a call to the Chroma server failed; the next call reconnects."""
+    reset_clients()
+    where = f"{settings.chroma_host}:{settings.chroma_port}"
+    return StoreError(
+        f"The Chroma server at {where} did not answer ({type(exc).__name__}: {exc}).",
+        "Check that it is running (`chroma run --path DIR --port PORT`); the bot reconnects by itself when it is back.",
+    )
