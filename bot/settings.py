@@ -133,6 +133,13 @@ class Settings(BaseSettings):
 
     # --- ingest and uploads -----------------------------------------------------------------
     max_upload_mb: float = Field(default=20.0, gt=0, description="Largest source file accepted, in MB.")
+    max_pdf_pages: int = Field(default=2000, ge=1, description="Most pages read from one PDF (more: refused).")
+    max_unzipped_mb: float = Field(
+        default=100.0, gt=0, description="Largest total a .docx may expand to when unzipped, in MB (zip bombs)."
+    )
+    max_html_depth: int = Field(
+        default=500, ge=10, description="Deepest tag nesting accepted in an HTML page (deeper: refused)."
+    )
     url_timeout: float = Field(default=20.0, gt=0, description="Seconds to wait when fetching a URL source.")
     ingest_lock_timeout: float = Field(
         default=30.0, ge=0, description="Seconds an ingest waits for another running ingest before failing."

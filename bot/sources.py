@@ -175,12 +175,12 @@ def _from_bytes(data: bytes, suffix: str, sid: str, origin: str, settings: Setti
         meta, body = _front_matter(decoded, origin)
         pages = [(0, body)]
     elif suffix in (".html", ".htm"):
-        meta, body = _read_html(decoded)
+        meta, body = _read_html(decoded, origin, settings)
         pages = [(0, body)]
     elif suffix == ".pdf":
-        pages = _read_pdf(data, origin)
+        pages = _read_pdf(data, origin, settings)
     elif suffix == ".docx":
-        meta, body = _read_docx(data, origin)
+        meta, body = _read_docx(data, origin, settings)
         pages = [(0, body)]
     else:  # pragma: no cover - read_source checks the suffix first
         raise SourceError(f"Unsupported file type {suffix!r}.", f"Use one of: {', '.join(SUFFIXES)}.")
@@ -326,8 +326,31 @@ def _first_line_title(text: str) -> str:
     return first if 0 < len(first) <= 120 else ""
 
 
-def _read_html(html: str) -> tuple[dict[str, Any], str]:
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def html_depth(html: str) -> int:
+    """Return the deepest tag nesting of an HTML text (void and self-closed tags do not nest)."""
+    depth = deepest = 0
+    for close, name, selfclose in _TAG.findall(html):
+        if close:
+            depth = max(0, depth - 1)
+        elif not selfclose and name.lower() not in _VOID:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _read_html(html: str, origin: str, settings: Settings) -> tuple[dict[str, Any], str]:
     import trafilatura
+
+    depth = html_depth(html)
+    if depth > settings.max_html_depth:
+        raise SourceError(
+            f"{Path(origin).name} nests its tags {depth} deep, over the limit of {settings.max_html_depth}.",
+            "Save the page's article text as .txt or .md, or raise BOT_MAX_HTML_DEPTH.",
+        )
 
     body = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True) or ""
     meta_obj = trafilatura.extract_metadata(html)
@@ -343,7 +366,7 @@ def _read_html(html: str) -> tuple[dict[str, Any], str]:
     return meta, body
 
 
-def _read_pdf(data: bytes, origin: str) -> list[tuple[int, str]]:
+def _read_pdf(data: bytes, origin: str, settings: Settings) -> list[tuple[int, str]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -354,6 +377,11 @@ def _read_pdf(data: bytes, origin: str) -> list[tuple[int, str]]:
             raise SourceError(
                 f"{name} is an encrypted PDF.", "Remove the password (print to a new PDF) and upload that."
             )
+        if len(reader.pages) > settings.max_pdf_pages:
+            raise SourceError(
+                f"{name} has {len(reader.pages)} pages, over the limit of {settings.max_pdf_pages}.",
+                "Split the PDF into the parts you need, or raise BOT_MAX_PDF_PAGES.",
+            )
         return [(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)]
     except SourceError:
         raise
@@ -363,11 +391,24 @@ def _read_pdf(data: bytes, origin: str) -> list[tuple[int, str]]:
         raise SourceError(f"{name} is not a readable PDF ({exc}).", "Check that the file is a complete PDF.") from exc
 
 
-def _read_docx(data: bytes, origin: str) -> tuple[dict[str, Any], str]:
+def _read_docx(data: bytes, origin: str, settings: Settings) -> tuple[dict[str, Any], str]:
     import zipfile
 
     import docx
 
+    try:
+        expanded = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise SourceError(
+            f"{Path(origin).name} is not a readable .docx file ({exc}).",
+            "Open it in a word processor and save it as .docx again.",
+        ) from exc
+    if expanded > settings.max_unzipped_mb * 1024 * 1024:
+        raise SourceError(
+            f"{Path(origin).name} expands to {expanded / 2**20:.0f} MB when unzipped, over the "
+            f"{settings.max_unzipped_mb:g} MB limit (a .docx that size is almost certainly not a document).",
+            "Save the text you need as a new .docx or .txt, or raise BOT_MAX_UNZIPPED_MB.",
+        )
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
