@@ -89,6 +89,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         return 0
     if args.external:
         return _eval_external(args)
+    if args.cards:
+        from bot.cards_eval import evaluate_cards, format_cards
+
+        print("... cutting cards from each human card's text (one small index each)", file=sys.stderr)
+        return _report(evaluate_cards(), Path(args.out) if args.out else None, args.json, format_cards)
     say = None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr))
     result = run_eval(args.set, split=args.split, baseline=not args.no_baseline, progress=say)
     return _report(result, Path(args.out) if args.out else None, args.json, format_table)
@@ -190,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--external",
         action="store_true",
         help="measure the stance model on held-out public motions (BOT_ARGDATA_DIR, default ../shared/argdata)",
+    )
+    p.add_argument(
+        "--cards", action="store_true", help="measure card cutting against human-cut Verbatim cards (same folder)"
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--out", default=None, help="also save the JSON summary to this file")

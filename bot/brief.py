@@ -230,7 +230,7 @@ class Picker:
 
     def _card(self, c: Candidate, rows: list[int]) -> Card | None:
         table = self.table
-        keys = [r for r in rows if r == c.row or self.labels[r] == c.side]
+        keys = [c.row]  # the read-aloud layer is the key sentence's claim, not every sentence of the card
         if c.contention and c.similarity >= TAG_FROM_CONTENTION:
             tag = short_tag(c.contention.claim)
         else:
