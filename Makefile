@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run ingest test test-all lint eval eval-external train bench clean
+.PHONY: install run ingest test test-all lint eval eval-external train bench soak clean
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ eval-external: $(STAMP)
 # with the embedding cache, four more the first time).
 train: $(STAMP)
 	$(PY) tools/train_stance.py
+
+# 2,000 mixed requests through gradio_client at concurrency 20 against a served app (several minutes).
+soak: $(STAMP)
+	$(PY) -m tools.soak
 
 bench: $(STAMP)
 	$(PY) -m tools.bench

@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.store import get_collection
 from bot.types import Answer
 from bot.uploads import add_upload
+from tests.test_hostile import big_pdf, zip_bomb
 
 from .conftest import make_settings, running_app
 
@@ -160,6 +161,9 @@ UPLOAD_CASES: list[tuple[str, str, Callable[[Path], None], str | None]] = [
     ("html-no-text", "empty.html", lambda p: p.write_text("<html><body><script>alert(1)</script></body></html>"), None),
     ("bad-front-matter", "meta.md", lambda p: p.write_text("---\ntitle: [unclosed\n---\nBody."), None),
     ("id-collision-with-corpus", "prison-capacity.md", lambda p: p.write_text("A different text about prisons."), None),
+    ("docx-zip-bomb", "bomb.docx", lambda p: zip_bomb(p, 150), None),
+    ("pdf-10000-pages", "pages.pdf", lambda p: big_pdf(p, 10_000), None),
+    ("html-nested-5000", "nested.html", lambda p: p.write_text("<div>" * 5000 + "x" + "</div>" * 5000), None),
 ]
 
 
