@@ -36,6 +36,7 @@ def _side(
     motion: Motion, table: SentenceTable, labels: np.ndarray, side: Side, settings: Settings
 ) -> tuple[Contention, ...]:
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     sure = table.side_probability(motion, settings, side) >= load_model().unsure_below
     rows = np.flatnonzero((labels == side) & sure)
@@ -44,7 +45,9 @@ def _side(
     k = int(np.clip(len(rows) // SENTENCES_PER_CONTENTION, MIN_CONTENTIONS, MAX_CONTENTIONS))
     k = min(k, len(rows))
     vectors = table.vectors[rows]
-    km = KMeans(n_clusters=k, n_init=4, random_state=0).fit(vectors)
+    # One thread: a few hundred sentences need no more, and OpenMP inside a server's worker threads can deadlock.
+    with threadpool_limits(limits=1):
+        km = KMeans(n_clusters=k, n_init=4, random_state=0).fit(vectors)
     groups = sorted(range(k), key=lambda g: -int((km.labels_ == g).sum()))
     out = []
     for n, g in enumerate(groups, 1):
