@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,7 +59,9 @@ def page_url(corpus_index: Settings) -> Iterator[str]:
         yield url
 
 
-def test_question_answer_and_citation_render(page_url: str, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def asked(page_url: str, question: str) -> Iterator[Any]:
+    """Open the app in headless chromium, ask a question in the chat, wait for a citation; yield the page."""
     chromium = find_or_install_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -70,43 +73,33 @@ def test_question_answer_and_citation_render(page_url: str, tmp_path: Path) -> N
             page.goto(page_url, wait_until="domcontentloaded", timeout=60_000)
             box = page.get_by_placeholder("Ask about the sources", exact=False)
             box.wait_for(timeout=60_000)
-            box.fill("How many inmates can CECOT hold?")
+            box.fill(question)
             box.press("Enter")
-            citation = page.locator("a.cite").first
-            citation.wait_for(timeout=90_000)
-            bot_text = page.locator(".bot, [data-testid='bot']").last.inner_text(timeout=30_000)
-            assert "40,000" in bot_text
-            title = citation.get_attribute("title") or ""
-            assert "40,000" in title or "“" in title, "hovering a marker shows the exact quote"
-            assert page.locator("details summary", has_text="Sources").count() >= 1
-            page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
+            page.locator("a.cite").first.wait_for(timeout=90_000)
+            yield page
         finally:
             browser.close()
+
+
+def test_question_answer_and_citation_render(page_url: str) -> None:
+    with asked(page_url, "How many inmates can CECOT hold?") as page:
+        citation = page.locator("a.cite").first
+        bot_text = page.locator(".bot, [data-testid='bot']").last.inner_text(timeout=30_000)
+        assert "40,000" in bot_text
+        title = citation.get_attribute("title") or ""
+        assert "40,000" in title or "“" in title, "hovering a marker shows the exact quote"
+        assert page.locator("details summary", has_text="Sources").count() >= 1
+        page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
 
 
 def test_a_citation_opens_its_source_with_the_span_highlighted(page_url: str) -> None:
-    chromium = find_or_install_chromium()
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(page_url, wait_until="domcontentloaded", timeout=60_000)
-            box = page.get_by_placeholder("Ask about the sources", exact=False)
-            box.wait_for(timeout=60_000)
-            box.fill("How many inmates can CECOT hold?")
-            box.press("Enter")
-            page.locator("a.cite").first.wait_for(timeout=90_000)
-            quote = page.locator("a.cite").first.get_attribute("title") or ""
-            page.get_by_role("button", name="Show in source").first.click()
-            mark = page.locator("mark#cited")
-            mark.wait_for(timeout=30_000)
-            marked = mark.inner_text()
-            assert marked and marked in quote  # the highlighted span is the citation's exact quote
-            assert page.locator(".source-text").inner_text().count(marked) >= 1
-            assert mark.is_visible()
-            page.screenshot(path=str(ARTIFACTS / "source-view.png"), full_page=False)
-        finally:
-            browser.close()
+    with asked(page_url, "How many inmates can CECOT hold?") as page:
+        quote = page.locator("a.cite").first.get_attribute("title") or ""
+        page.get_by_role("button", name="Show in source").first.click()
+        mark = page.locator("mark#cited")
+        mark.wait_for(timeout=30_000)
+        marked = mark.inner_text()
+        assert marked and marked in quote  # the highlighted span is the citation's exact quote
+        assert page.locator(".source-text").inner_text().count(marked) >= 1
+        assert mark.is_visible()
+        page.screenshot(path=str(ARTIFACTS / "source-view.png"), full_page=False)
