@@ -39,7 +39,7 @@ CONTENTION_PENALTY = 0.06
 STANCE_BONUS = 0.15
 """Times (P(side) - 0.5): a clear-cut sentence beats a borderline one of equal relevance. Set by hand: at 0.15 a
 sentence of side probability 1.0 outranks one of 0.6 only when their similarities differ by less than 0.06."""
-TAG_WORDS = 16
+TAG_WORDS = 15
 TAG_FROM_CONTENTION = 0.5
 """A card is tagged with its contention only when its key sentence is at least this similar to it."""
 
@@ -347,7 +347,14 @@ def cite_of(source_id: str, settings: Settings) -> Cite:
     """Return the full cite of a source from its front matter."""
     info = source_info(source_id, settings)
     return Cite(
-        author=info.author, publisher=info.publisher, date=info.date, title=info.title, url=info.url, digest=info.digest
+        author=info.author,
+        publisher=info.publisher,
+        date=info.date,
+        title=info.title,
+        url=info.url,
+        digest=info.digest,
+        credentials=info.credentials,
+        accessed=info.ingested,
     )
 
 
@@ -365,15 +372,27 @@ def verified(card: Card, settings: Settings) -> bool:
     )
 
 
+_LOOSE_END = re.compile(r",\s+|\s+(?:and|but|while|because|as|after|since|which|who|that|with|when)\s+", re.I)
+_DANGLING = {"a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "but", "by", "with", "from", "at", "as"}
+
+
 def short_tag(claim: str) -> str:
-    """Return a claim cut to its main clause (a tag is read aloud: keep it short)."""
-    claim = _ASIDE.sub("", claim.strip()).rstrip(".")
+    """Return a claim cut to its main clause, at most TAG_WORDS words, never with "..." (a tag is read aloud).
+
+    The cut falls at a clause boundary (a comma, a conjunction, a relative pronoun); a claim with none in reach
+    keeps its first TAG_WORDS words, without a dangling article or preposition at the end.
+    """
+    claim = _ASIDE.sub("", claim.strip()).rstrip(".").strip()
     if len(claim.split()) <= TAG_WORDS:
         return claim
-    for match in _CLAUSE_END.finditer(claim):
-        if len(claim[: match.start()].split()) >= 6:
-            return claim[: match.start()].strip()
-    return " ".join(claim.split()[:TAG_WORDS]) + " ..."
+    for pattern in (_CLAUSE_END, _LOOSE_END):
+        cuts = [m.start() for m in pattern.finditer(claim) if 5 <= len(claim[: m.start()].split()) <= TAG_WORDS]
+        if cuts:
+            return claim[: cuts[0] if pattern is _CLAUSE_END else cuts[-1]].strip(" ,;:")
+    words = claim.split()[:TAG_WORDS]
+    while len(words) > 5 and words[-1].lower().strip(",;:") in _DANGLING:
+        words.pop()
+    return " ".join(words).strip(" ,;:")
 
 
 def coverage(

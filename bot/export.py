@@ -65,15 +65,21 @@ def segments(card: Card) -> list[tuple[str, bool]]:
 
 
 def cite_parts(card: Card) -> tuple[str, str]:
-    """Return the cite line in two parts: the bold "Author Year" and the rest (publisher, title, date, URL)."""
+    """Return the cite line in two parts: the bold "Lastname YY" and the rest.
+
+    The rest is the common debate form: author and qualifications, full date, title, publisher, URL and the date
+    accessed (when the source was ingested).
+    """
     cite = card.cite
     author = cite.author or cite.publisher or "Unknown author"
-    rest = [cite.publisher] if cite.publisher and cite.publisher != author else []
-    rest += [f'"{cite.title}"' if cite.title else "", cite.date or "n.d.", cite.url]
+    who = f"{author} ({cite.credentials})" if cite.credentials else author
+    rest = [who, cite.date or "n.d.", f'"{cite.title}"' if cite.title else ""]
+    rest += [cite.publisher if cite.publisher and cite.publisher != author else "", cite.url]
+    rest += [f"accessed {cite.accessed}" if cite.accessed else ""]
     line = ", ".join(p for p in rest if p)
     if cite.digest:  # never the author's name and year over words that are not theirs
-        return f"Digest of: {author} {cite.year}", f"{line} [{DIGEST_LABEL}]"
-    return f"{author} {cite.year}", line
+        return f"Digest of: {cite.short}", f"{line} [{DIGEST_LABEL}]"
+    return cite.short, line
 
 
 def _docx_path(path: str | Path) -> Path:

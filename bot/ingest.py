@@ -304,6 +304,7 @@ def _write_group(group: list[tuple[Document, str | None, list[Chunk]]], manifest
             "pages": doc.pages,
             "dropped": doc.dropped,
             "encoding": doc.encoding,
+            "ingested": time.strftime("%Y-%m-%d"),
             "passages": [[c.id, c.start, c.end, c.page] for c in doc_chunks],
         }
         manifest.pending.pop(doc.source_id, None)

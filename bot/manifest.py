@@ -179,6 +179,8 @@ def info_from_entry(source_id: str, entry: dict[str, Any]) -> SourceInfo:
         dropped_lines=tuple(entry.get("dropped", [])),
         digest=meta.get("digest") == "true",
         encoding=entry.get("encoding", ""),
+        credentials=meta.get("credentials", ""),
+        ingested=entry.get("ingested", ""),
     )
 
 

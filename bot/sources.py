@@ -14,7 +14,7 @@ from typing import Any
 from bot.errors import InputError, SourceError
 from bot.settings import Settings
 
-META_FIELDS = ("title", "publisher", "author", "date", "url", "kind", "leaning", "digest")
+META_FIELDS = ("title", "publisher", "author", "date", "url", "kind", "leaning", "digest", "credentials")
 KINDS = ("news", "ngo-report", "government", "academic", "international-body", "data")
 LEANINGS = ("pro", "con", "mixed")
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")

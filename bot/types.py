@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -81,6 +82,10 @@ class SourceInfo:
     """A digest (front matter ``digest: true``): the project's summary of the original named by title and url."""
     encoding: str = ""
     """How the file's bytes were decoded ("utf-8", "cp1252", "latin-1", "utf-16"; "" for PDF and DOCX)."""
+    credentials: str = ""
+    """The author's qualifications, from front matter ``credentials`` (shown in a card's cite)."""
+    ingested: str = ""
+    """The date the source was ingested (a card's "accessed" date)."""
 
 
 @dataclass(frozen=True)
@@ -175,11 +180,24 @@ class Cite:
     url: str
     digest: bool = False
     """The evidence is from a digest of this original: cite it as "Digest of: ...", never as the author's words."""
+    credentials: str = ""
+    """The author's qualifications (front matter ``credentials``); "" when unknown."""
+    accessed: str = ""
+    """When the source was ingested, as the cite's "accessed" date."""
 
     @property
     def year(self) -> str:
         """Return the year of the date, or 'n.d.'."""
         return self.date[:4] if self.date[:4].isdigit() else "n.d."
+
+    @property
+    def short(self) -> str:
+        """Return the short cite read aloud: "Lastname YY" (an organisation keeps its whole name)."""
+        first = re.split(r"\s+and\s+|,|&|;", self.author or self.publisher or "Unknown")[0].strip()
+        words = first.split()
+        is_person = 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and self.author != self.publisher
+        name = words[-1] if is_person else first
+        return f"{name} {self.year[2:] if self.year.isdigit() else self.year}"
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,11 @@ def link(url: str, label: str) -> str:
 
 def card_html(card: Card) -> str:
     """Render a card: tag (bot's words), cite with author and year bold, evidence with highlights marked."""
+    from bot.export import cite_parts
+
     cite = card.cite
+    bold, rest = cite_parts(card)
+    cite_rest = esc(rest).replace(esc(cite.url), link(cite.url, cite.url)) if cite.url else esc(rest)
     pieces, at = [], card.start
     for span in sorted(card.highlight, key=lambda s: s.start):
         pieces.append(esc(card.evidence[at - card.start : span.start - card.start]))
@@ -99,9 +103,8 @@ def card_html(card: Card) -> str:
     return (
         f'<div class="card"><p><b>{esc(card.tag)}</b> <span class="bot-words">({esc(card.tag_origin)})</span> '
         f'<span class="stance-{esc(card.stance)}">[{esc(card.side_label)}]</span></p>'
-        + (f'<p class="digest"><b>{esc(DIGEST_LABEL)}</b></p><p><b>Digest of: ' if cite.digest else "<p><b>")
-        + f"{esc(cite.author or cite.publisher)} {esc(cite.year)}</b>, {esc(cite.publisher)}, {esc(cite.date)}, "
-        f"“{esc(cite.title)}”, {link(cite.url, cite.url)}</p>"
+        + (f'<p class="digest"><b>{esc(DIGEST_LABEL)}</b></p>' if cite.digest else "")
+        + f"<p><b>{esc(bold)}</b>, {cite_rest}</p>"
         f"<p>{''.join(pieces)}</p><p class='bot-words'>id: {esc(card.id)} · {esc(card.source_id)} "
         f"[{card.start}:{card.end}]</p></div>"
     )

@@ -156,3 +156,35 @@ def test_cli_brief(corpus_index: Settings, use_env: Any, capsys: pytest.CaptureF
     assert "== PRO: 1 cards" in out and "== CON: 1 cards" in out and BOT_WORDS_LABEL in out
     assert main(["brief", MOTION, "--per-side", "0"]) == 2
     assert "per_side" in capsys.readouterr().err
+
+
+def test_tags_are_short_and_never_cut_with_an_ellipsis(corpus_index: Settings) -> None:
+    motion = "El Salvador's mass-incarceration policy, symbolised by CECOT, is justified"
+    for m in (motion, "Other Latin American countries should adopt Bukele's security model"):
+        result = brief(m, per_side=5, settings=corpus_index)
+        for card in result.pro + result.con:
+            assert "..." not in card.tag and "…" not in card.tag
+            assert len(card.tag.split()) <= 15, card.tag
+
+
+def test_full_cite_with_qualifications_and_access_date(tmp_path: Path) -> None:
+    from bot.export import cite_parts
+    from bot.ingest import ingest
+    from tests.conftest import make_settings
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "expert.md").write_text(
+        "---\ntitle: Prison study\npublisher: Fixture Review\nauthor: Maria Lopez\ndate: '2023-05-02'\n"
+        "url: https://example.org/study\ncredentials: professor of criminology at Fixture University\n---\n"
+        "The study found that the prison holds 40,000 inmates and that overcrowding harms detainees.\n",
+        encoding="utf-8",
+    )
+    s = make_settings(tmp_path / "data", folder)
+    ingest(settings=s)
+    result = brief("The prison policy is justified", per_side=1, settings=s)
+    card = (result.pro + result.con)[0]
+    bold, rest = cite_parts(card)
+    assert bold == "Lopez 23"
+    assert "professor of criminology" in rest and "2023-05-02" in rest and '"Prison study"' in rest
+    assert "Fixture Review" in rest and "https://example.org/study" in rest and "accessed 20" in rest

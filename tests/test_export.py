@@ -44,7 +44,7 @@ def test_docx_follows_verbatim(small_brief: Brief, tmp_path: Path) -> None:
         tag, cite, body = paras[i], paras[i + 1], paras[i + 2]
         assert tag.text == card.tag
         bold, _ = cite_parts(card)
-        assert cite.runs[0].bold and cite.runs[0].text == bold and card.cite.year in bold
+        assert cite.runs[0].bold and cite.runs[0].text == bold and card.cite.year[2:] in bold
         assert not any(r.bold for r in cite.runs[1:]) and card.cite.url in cite.text
         assert body.style.name == "Normal" and body.text == card.evidence
         marked = [r.text for r in body.runs if r.underline and r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
