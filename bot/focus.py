@@ -65,6 +65,10 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I
 )
+_LOCATED = re.compile(
+    r"\b(?:in|at|near|outside|from|of|to|located|lies|based)\s+(?:the\s+)?(?:town|city|department|municipality|"
+    r"province|region|state|country)?\s*(?:of\s+)?([A-Z][a-zà-ÿ]{2,})"
+)
 _HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
 _CAUSE = re.compile(
     r"\b(because|due to|as a result|since|so that|in order to|led to|leads? to|caused|causes|reasons?|after|amid|"
@@ -170,8 +174,10 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
         return bool(_HAS_NUMBER.search(sentence))
     if kind == "year":
         return bool(_YEAR.search(sentence) or _MONTH.search(sentence))
-    if kind in ("place", "person"):
-        asked = {w.lower() for w in _WORD.findall(question)}
+    asked = {w.lower() for w in _WORD.findall(question)}
+    if kind == "place":  # a name after a word of place: "is in Tecoluca", "southeast of the capital, San ..."
+        return any(m.group(1).lower() not in asked for m in _LOCATED.finditer(sentence))
+    if kind == "person":
         names = [w for w in _WORD.findall(sentence)[1:] if w[0].isupper() and w.lower() not in asked]
         return bool(names)
     if kind == "expansion":
