@@ -89,6 +89,11 @@ def test_question_answer_and_citation_render(page_url: str) -> None:
         title = citation.get_attribute("title") or ""
         assert "40,000" in title or "“" in title, "hovering a marker shows the exact quote"
         assert page.locator("details summary", has_text="Sources").count() >= 1
+        # Quotes from digests say so, in the hover and in the sources list, as rendered in the browser.
+        titles = [t or "" for t in page.locator("a.cite").evaluate_all("els => els.map(e => e.title)")]
+        digests = [t for t in titles if "digest: the project" in t]
+        body = page.locator("body").inner_text()
+        assert body.count("Digest of:") >= (1 if digests else 0)
         page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
 
 
