@@ -25,7 +25,7 @@ from bot import argdata
 from bot.argdata import Item, KeyPointPair
 from bot.manifest import write_atomic
 from bot.settings import Settings, get_settings
-from bot.stance_model import StanceModel, decide, load_model, motion_polarity
+from bot.stance_model import StanceModel, decide, load_model, text_polarities
 
 
 def vectors(texts: Sequence[str], settings: Settings) -> dict[str, np.ndarray]:
@@ -60,7 +60,7 @@ def predict(model: StanceModel, items: Sequence[Item], vecs: dict[str, np.ndarra
         texts = [items[i].text for i in rows]
         v = np.stack([vecs[t] for t in texts])
         favour = model.favour_logits(texts, v)
-        out[rows] = model.probabilities(favour, v, vecs[motion], motion_polarity(motion))
+        out[rows] = model.probabilities(favour, v, vecs[motion], text_polarities(texts, motion))
     return out
 
 

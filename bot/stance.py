@@ -28,7 +28,7 @@ from bot.errors import BotError, NotFoundError
 from bot.manifest import cached_for_version, list_sources, source_text, superseded_digests
 from bot.motions import Motion, default_motion
 from bot.settings import Settings, get_settings
-from bot.stance_model import StanceModel, decide, load_model, motion_polarity
+from bot.stance_model import StanceModel, decide, load_model, motion_polarity, text_polarities
 from bot.types import Stance
 
 if TYPE_CHECKING:
@@ -117,7 +117,8 @@ def probabilities(
     signals = motion_signals(motion, settings)
     if favour is None:
         favour = model.favour_logits(texts, vectors)
-    return model.probabilities(favour, vectors, signals.vector, signals.polarity, signals.margins(vectors))
+    polarity = text_polarities(texts, motion.text)
+    return model.probabilities(favour, vectors, signals.vector, polarity, signals.margins(vectors))
 
 
 def verdicts(probs: np.ndarray, method: str = OFFLINE, model: StanceModel | None = None) -> list[StanceResult]:
@@ -146,11 +147,13 @@ def classify(
     *,
     vectors: np.ndarray | None = None,
     settings: Settings | None = None,
+    leanings: Sequence[str] | None = None,
 ) -> list[StanceResult]:
     """Return the stance of each text toward the motion (default: the motions file's default motion).
 
     ``vectors`` are the texts' embeddings when the caller has them. With an LLM configured the model decides and
-    the offline verdict is the fallback.
+    the offline verdict is the fallback. ``leanings`` is accepted so that earlier callers keep working, and
+    ignored: a source's overall leaning says nothing about one passage.
     """
     from bot.embeddings import embed_texts
     from bot.llm import make_chat_model
@@ -167,8 +170,10 @@ def classify(
     return ask_stance(chat, texts, motion, offline, settings)
 
 
-def stance(text: str, motion: Motion | None = None, *, settings: Settings | None = None) -> StanceResult:
-    """Return the stance of one passage toward the motion."""
+def stance(
+    text: str, motion: Motion | None = None, *, settings: Settings | None = None, source_id: str | None = None
+) -> StanceResult:
+    """Return the stance of one passage toward the motion (``source_id`` is accepted and ignored, as ``leanings``)."""
     return classify([text], motion, settings=settings)[0]
 
 

@@ -95,6 +95,34 @@ def motion_polarity(motion: str) -> int:
     return sign
 
 
+_ACTION_WORD = re.compile(rf"\b(?:{_AGAINST})\b", re.I)
+
+
+@functools.lru_cache(maxsize=256)
+def _action_pattern(motion: str) -> re.Pattern[str] | None:
+    """Return a pattern for the motion's own action against its subject ("ban", "abolish"), in any form."""
+    words = [m.group(0).lower() for m in _ACTION_WORD.finditer(_PREFIX.sub("", motion))]
+    words = [w for w in words if " " not in w and w not in ("bad", "wrong", "harmful", "criminal", "dangerous")]
+    if not words:
+        return None
+    forms = [rf"{re.escape(w[:5])}\w*" if len(w) >= 6 else rf"{re.escape(w)}(?:s|ed|ned|ning|ing)?" for w in words]
+    return re.compile(rf"\b(?:{'|'.join(forms)})\b", re.I)
+
+
+def text_polarities(texts: Sequence[str], motion: str) -> np.ndarray:
+    """Return, per text, the polarity its sentiment is read with toward the motion.
+
+    Usually the motion's (``motion_polarity``). But a text that names the motion's own action against its subject
+    ("Banning it saves lives", "a ban would destroy jobs") speaks of the action, not of the subject: its good or ill
+    words then take the motion's side directly (+1).
+    """
+    base = motion_polarity(motion)
+    pattern = _action_pattern(motion) if base < 0 else None
+    if pattern is None:
+        return np.full(len(texts), float(base))
+    return np.array([1.0 if pattern.search(t) else float(base) for t in texts])
+
+
 # --- 2. word features -------------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -158,10 +186,13 @@ class StanceModel:
         favour: np.ndarray,
         vectors: np.ndarray,
         motion_vector: np.ndarray,
-        polarity: int,
+        polarity: int | np.ndarray,
         margins: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Return calibrated (pro, con, not an argument) probabilities, one row per text."""
+        """Return calibrated (pro, con, not an argument) probabilities, one row per text.
+
+        ``polarity`` is the motion's, or one per text (``text_polarities``).
+        """
         side = polarity * favour / self.favour_temperature
         if margins is not None:
             side = side + self.margin_weight * margins

@@ -102,14 +102,20 @@ def test_motion_polarity(motion: str, polarity: int) -> None:
     assert motion_polarity(motion) == polarity
 
 
+def test_a_text_that_names_the_motions_action_speaks_of_the_action() -> None:
+    from bot.stance_model import text_polarities
+
+    motion = "We should ban smoking in public places"
+    texts = ["Banning it saves lives.", "A ban would destroy jobs.", "Smoking kills bystanders.", "We love it."]
+    assert text_polarities(texts, motion).tolist() == [1.0, 1.0, -1.0, -1.0]
+    assert text_polarities(texts, "We should legalize cannabis").tolist() == [1.0] * 4
+
+
 def test_any_motion_without_contentions(corpus_index: Settings) -> None:
-    motion = Motion("x", "Cities should ban private cars from their centres")
-    texts = [
-        "Car-free centres cut air pollution and road deaths, and shops saw more customers on foot.",
-        "A ban would cut off disabled residents and small traders who depend on deliveries by car.",
-    ]
-    good, bad = classify(texts, motion, settings=corpus_index)
-    assert (good.side, bad.side) == ("pro", "con")
+    motion = Motion("x", "We should ban smoking in public places")
+    texts = ["Banning it saves lives.", "Smoking kills bystanders.", "Smokers have a right to choose."]
+    a, b, c = classify(texts, motion, settings=corpus_index)
+    assert (a.side, b.side, c.side) == ("pro", "pro", "con")
 
 
 def test_confidence_is_a_probability_and_unsure_abstains(corpus_index: Settings) -> None:

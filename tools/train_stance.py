@@ -3,7 +3,8 @@
 Reads ``BOT_ARGDATA_DIR`` (default ../shared/argdata) through ``bot.argdata``, which fixes the topic splits:
 
 1. favour: logistic regression on [TF-IDF uni/bigrams, MiniLM embedding] of ArgQ *fit* arguments and Claim Stance
-   *fit* claims, label ``stance * motion_polarity(motion)`` (does the text speak well of the motion's subject);
+   *fit* claims, label ``stance * text_polarities(...)`` (does the text speak well of the motion's subject, or,
+   when it names the motion's own action, of that action);
 2. its temperature: on ArgQ *calibrate* (dev) topics;
 3. the contention-margin weight: on ArgKP *calibrate* topics, their key points standing in for contentions;
 4. argument vs not: logistic regression on [embedding, cosine to the motion] of Evidence Sentences *fit* items
@@ -37,7 +38,7 @@ from bot.evalset import load_eval
 from bot.manifest import write_atomic
 from bot.motions import default_motion
 from bot.settings import Settings, get_settings
-from bot.stance_model import DATA_DIR, StanceModel, motion_polarity, ngrams
+from bot.stance_model import DATA_DIR, StanceModel, ngrams, text_polarities
 
 C_FAVOUR = 1.0
 C_ARGUMENT = 1.0
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     bow = words.fit_transform([i.text for i in fit])
     x = hstack([bow, csr_matrix(np.stack([vecs[i.text] for i in fit]))]).tocsr()
-    y = np.array([i.stance * motion_polarity(i.motion) > 0 for i in fit], dtype=int)
+    y = np.array([i.stance * _polarity(i) > 0 for i in fit], dtype=int)
     favour = LogisticRegression(C=C_FAVOUR, max_iter=5000).fit(x, y)
     n_words = bow.shape[1]
     vocab = [w for w, _ in sorted(words.vocabulary_.items(), key=lambda kv: kv[1])]
@@ -146,8 +147,12 @@ def _check_words(model: StanceModel, words: TfidfVectorizer, texts: list[str]) -
 def _side_logits(model: StanceModel, items: list[argdata.Item], vecs: dict[str, np.ndarray]) -> np.ndarray:
     texts = [i.text for i in items]
     v = np.stack([vecs[t] for t in texts])
-    polarity = np.array([motion_polarity(i.motion) for i in items])
+    polarity = np.array([_polarity(i) for i in items])
     return polarity * model.favour_logits(texts, v)
+
+
+def _polarity(item: argdata.Item) -> float:
+    return float(text_polarities([item.text], item.motion)[0])
 
 
 def _scale(logits: np.ndarray, gold: np.ndarray, offset: np.ndarray | None = None) -> float:
@@ -186,7 +191,7 @@ def _margin_weight(
         v = vecs[argument]
         margin = max(float(v @ vecs[k]) for k in kps[1]) - max(float(v @ vecs[k]) for k in kps[-1])
         fav = model.favour_logits([argument], v[None, :])[0]
-        logits.append(motion_polarity(motion) * fav / temperature)
+        logits.append(float(text_polarities([argument], motion)[0]) * fav / temperature)
         margins.append(margin)
         gold.append(s > 0)
     return _scale(np.array(margins), np.array(gold, dtype=float), offset=np.array(logits))
