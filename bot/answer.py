@@ -34,7 +34,16 @@ from bot.grounding import (
 from bot.llm import describe_error, make_chat_model, model_name
 from bot.phrases import REFUSAL
 from bot.prompts import fence_source, load_prompt
-from bot.retrieval import check_query, index_idf, retrieve, stem, term_weights, tokenize, unknown_terms
+from bot.retrieval import (
+    check_query,
+    index_idf,
+    retrieve,
+    stem,
+    superseded_sources,
+    term_weights,
+    tokenize,
+    unknown_terms,
+)
 from bot.settings import Settings, get_settings
 from bot.types import Answer, Citation, Passage, SentenceCheck
 
@@ -138,12 +147,8 @@ def ask_stream(
 
 def prefer_originals(passages: list[Passage], settings: Settings) -> list[Passage]:
     """Drop passages of digests whose original is ingested too: an answer quotes the original's words."""
-    from bot.manifest import list_sources, superseded_digests
-
-    if not any(p.digest for p in passages):
-        return passages
-    superseded = superseded_digests(list_sources(settings))
-    return [p for p in passages if p.source_id not in superseded]
+    superseded = superseded_sources(settings)
+    return [p for p in passages if p.source_id not in superseded] if superseded else passages
 
 
 def prepare(question: str, query: str, k: int, sources: list[str] | None, settings: Settings) -> _Prepared:

@@ -18,7 +18,14 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from bot.errors import BotError, InputError, NotFoundError, StoreError
-from bot.manifest import cached_for_version, load_manifest, source_text, vectors_path
+from bot.manifest import (
+    cached_for_version,
+    info_from_entry,
+    load_manifest,
+    source_text,
+    superseded_digests,
+    vectors_path,
+)
 from bot.settings import Settings, get_settings
 from bot.types import Passage
 
@@ -66,6 +73,8 @@ class _Index:
     bm25: Any
     idf: dict[str, float]
     source_code: np.ndarray
+    superseded: frozenset[str] = frozenset()
+    """Digests whose original is indexed too (``manifest.superseded_digests``): not offered as evidence."""
     collection: Any = None
     """The Chroma collection, fetched once per index version (a rebuild rewrites the manifest, so a new one)."""
 
@@ -171,6 +180,7 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
         bm25=bm25,
         idf=idf,
         source_code=np.asarray([code_of[sid] for sid in source_of], dtype=np.int64),
+        superseded=frozenset(superseded_digests([info_from_entry(s, e) for s, e in manifest.sources.items()])),
     )
 
 
@@ -179,6 +189,11 @@ def term_weights(text: str, settings: Settings | None = None) -> dict[str, float
     index = _load_index(settings or get_settings())
     top = max(index.idf.values(), default=1.0)
     return {t: index.idf.get(t, top) for t in tokenize(text)}
+
+
+def superseded_sources(settings: Settings | None = None) -> frozenset[str]:
+    """Return the digests whose original is indexed too (computed once per index version)."""
+    return _load_index(settings or get_settings()).superseded
 
 
 def index_idf(settings: Settings | None = None) -> dict[str, float]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -258,9 +257,3 @@ def load_model(weights: Path = WEIGHTS_FILE, vocab: Path = VOCAB_FILE) -> Stance
         unsure_below=scalars["unsure_below"],
         key_point_threshold=scalars["key_point_threshold"],
     )
-
-
-def logit(p: float) -> float:
-    """Return log(p / (1 - p)), clipped away from 0 and 1."""
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
