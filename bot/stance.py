@@ -28,7 +28,7 @@ from bot.errors import BotError, NotFoundError
 from bot.manifest import cached_for_version, list_sources, source_text, superseded_digests
 from bot.motions import Motion, default_motion
 from bot.settings import Settings, get_settings
-from bot.stance_model import StanceModel, decide, load_model, motion_polarity, text_polarities
+from bot.stance_model import StanceModel, decide, load_model, text_polarities
 from bot.types import Stance
 
 if TYPE_CHECKING:
@@ -59,10 +59,9 @@ class StanceResult:
 
 @dataclass(frozen=True)
 class MotionSignals:
-    """What the model needs of a motion: its vector, its polarity and its contentions' vectors."""
+    """What the model needs of a motion: its vector and its given contentions' vectors."""
 
     vector: np.ndarray
-    polarity: int
     pro: np.ndarray
     con: np.ndarray
 
@@ -78,29 +77,21 @@ _MOTIONS: dict[tuple[Motion, str], MotionSignals] = {}
 
 
 def motion_signals(motion: Motion, settings: Settings) -> MotionSignals:
-    """Return the (cached) vectors and polarity of a motion."""
+    """Return the (cached) vectors of a motion and of its given contentions."""
     from bot.embeddings import embed_query, embed_texts
 
-    key = (
-        Motion(
-            motion.id,
-            motion.text,
-            *(tuple(c for c in side if c.origin == "given") for side in (motion.pro, motion.con)),
-        ),
-        settings.embedding_model,
+    # Discovered contentions are the model's own picks: as margins they would only echo its verdicts.
+    given = Motion(
+        motion.id, motion.text, *(tuple(c for c in side if c.origin == "given") for side in (motion.pro, motion.con))
     )
+    key = (given, settings.embedding_model)
     cached = _MOTIONS.get(key)
     if cached is None:
-        # Discovered contentions are the model's own picks: as margins they would only echo its verdicts.
-        claims = (
-            [c.claim for c in motion.pro if c.origin == "given"],
-            [c.claim for c in motion.con if c.origin == "given"],
-        )
+        pro, con = [c.claim for c in given.pro], [c.claim for c in given.con]
         cached = MotionSignals(
             vector=embed_query(motion.text, settings),
-            polarity=motion_polarity(motion.text),
-            pro=embed_texts(claims[0], settings) if claims[0] else np.zeros((0, 1)),
-            con=embed_texts(claims[1], settings) if claims[1] else np.zeros((0, 1)),
+            pro=embed_texts(pro, settings) if pro else np.zeros((0, 1)),
+            con=embed_texts(con, settings) if con else np.zeros((0, 1)),
         )
         with _LOCK:
             if len(_MOTIONS) > 64:
