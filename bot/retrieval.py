@@ -9,13 +9,9 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from bot.errors import BotError, InputError, NotFoundError, StoreError
 from bot.manifest import (
@@ -28,6 +24,9 @@ from bot.manifest import (
 )
 from bot.settings import Settings, get_settings
 from bot.types import Passage
+
+if TYPE_CHECKING:
+    from bot.lc_retriever import BotRetriever, to_langchain  # noqa: F401 - served lazily by __getattr__
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(
@@ -377,30 +376,10 @@ def all_passages(settings: Settings | None = None, sources: list[str] | None = N
     return [index.passage(row, settings) for row in rows]
 
 
-class BotRetriever(BaseRetriever):
-    """LangChain retriever over ``retrieve()``: drop it into any chain; ``invoke(query, k=3)`` works too."""
+def __getattr__(name: str) -> Any:
+    # LangChain's retriever classes cost a second of imports: loaded only when someone asks for them.
+    if name in ("BotRetriever", "to_langchain"):
+        from bot import lc_retriever
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    k: int = 5
-    sources: list[str] | None = None
-    min_score: float | None = None
-    settings: Settings | None = None
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
-    ) -> list[LCDocument]:
-        passages = retrieve(
-            query,
-            kwargs.get("k", self.k),
-            sources=kwargs.get("sources", self.sources),
-            min_score=kwargs.get("min_score", self.min_score),
-            settings=self.settings,
-        )
-        return [to_langchain(p) for p in passages]
-
-
-def to_langchain(passage: Passage) -> LCDocument:
-    """Convert a Passage to a LangChain Document (all fields but the text in metadata)."""
-    meta = {k: v for k, v in passage.__dict__.items() if k != "text"}
-    return LCDocument(page_content=passage.text, metadata=meta, id=passage.id)
+        return getattr(lc_retriever, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

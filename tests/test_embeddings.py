@@ -128,3 +128,39 @@ def test_the_export_is_keyed_by_the_models_hash(tmp_path: Path) -> None:
     config["note"] = "edited"  # longer file, another hash
     (model / "config.json").write_text(json.dumps(config))
     assert onnx_embed.export_path(model, cache) != first  # another model: another export
+
+
+def test_answers_briefs_and_rebuttals_never_embed_a_sentence_of_the_index(
+    fixture_index: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.answer import ask
+    from bot.brief import brief
+    from bot.embeddings import get_encoder
+    from bot.manifest import list_sources, source_text
+    from bot.rebuttal import rebut
+
+    encoder = get_encoder(fixture_index)
+    seen: list[str] = []
+    real_encode, real_sums = encoder.encode, encoder.token_sums
+
+    def encode(texts: list[str], batch_size: int) -> np.ndarray:
+        seen.extend(texts)
+        return real_encode(texts, batch_size)
+
+    def sums(texts: list[str], batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        seen.extend(texts)
+        return real_sums(texts, batch_size)
+
+    monkeypatch.setattr(encoder, "encode", encode)
+    monkeypatch.setattr(encoder, "token_sums", sums)
+    ask("How many people are held in the mega-prison?", settings=fixture_index)
+    result = brief("El Salvador's mass-incarceration policy, symbolised by CECOT, is justified", settings=fixture_index)
+    rebut("Homicides fell, so the crackdown works", n=2, settings=fixture_index)
+    assert result.pro or result.con  # the brief did its work
+    indexed = set()
+    for info in list_sources(fixture_index):
+        text = source_text(info.id, fixture_index)
+        indexed.update(text[a:b] for a, b in split_sentences(text))
+    again = sorted(set(seen) & indexed)
+    assert not again, f"{len(again)} sentences of the index were embedded again, e.g. {again[:3]}"
+    assert 0 < len(set(seen)) <= 25  # the question, the motion, the argument and the motion's contentions only
