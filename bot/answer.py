@@ -4,8 +4,15 @@ Two answerers share retrieval, the refusal decision and the checks in ``bot.grou
 
 - extractive (default, no LLM): the answer is the most relevant verbatim sentences of the retrieved passages,
   non-redundant, grouped by source in reading order, each followed by its ``[n]``;
-- an LLM (``BOT_LLM``): one LCEL chain per model, built once (prepare -> prompt -> model -> parser); its answer
-  is parsed and checked sentence by sentence, and unknown citations are removed and flagged.
+- an LLM (``BOT_LLM``): after the same retrieval, one LCEL chain per model, built once (prompt -> model ->
+  parser); its answer is parsed and checked sentence by sentence, and unknown citations are removed and flagged.
+
+The LLM path survives real model output: the reply has a token limit and stop sequences (``BOT_LLM_MAX_TOKENS_ANSWER``,
+``BOT_LLM_STOP_ANSWER``), a reply that repeats itself is cut off, and the whole answer has a wall-clock budget
+(``BOT_LLM_TIMEOUT``). A reply that loops, runs out of time, is empty, refuses what the sources answer, or has no
+sentence supported by a passage it cites is never returned as an answer: the extractive answer is, with
+``fallback`` and ``note`` saying why. Unsupported sentences of a partly supported answer stay, flagged
+(``SentenceCheck.supported`` and ``reason``), and carry no citation.
 """
 
 from __future__ import annotations
@@ -14,13 +21,14 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.errors import BotError, LLMError
-from bot.focus import Focus, focus_of, gives_strongly, meets, refers_back
+from bot.chunking import split_sentences
+from bot.errors import BotError, InputError
+from bot.focus import DECISIVE_MIN_COSINE, Focus, decisive, focus_of, gives_strongly, meets, refers_back
 from bot.grounding import (
     Answerability,
     Candidate,
@@ -31,12 +39,23 @@ from bot.grounding import (
     ground,
     make_citation,
 )
-from bot.llm import describe_error, make_chat_model, model_name
-from bot.phrases import REFUSAL
+from bot.llm import (
+    OverBudget,
+    describe_error,
+    find_loop,
+    for_task,
+    is_timeout,
+    make_chat_model,
+    model_name,
+    stream_within,
+)
+from bot.manifest import source_text
+from bot.phrases import CITATION, REFUSAL
 from bot.prompts import fence_source, load_prompt
 from bot.retrieval import (
     check_query,
     index_idf,
+    index_names,
     retrieve,
     stem,
     superseded_sources,
@@ -67,6 +86,8 @@ TYPE_BONUS = 0.1
 set by hand like NUMBER_BONUS, of the size of a small cosine difference."""
 UNFIT_PENALTY = 10.0
 """Subtracted from a sentence that does not answer this question (bot.focus): it is never chosen as the answer."""
+DECISIVE_BONUS = 1.0
+"""Added to a sentence that answers by its form alone (an acronym spelled out, "X is in Tecoluca"): it comes first."""
 LIST_ITEMS = 3
 """A list question also gets up to this many sentences that follow the best one in its passage (the items)."""
 
@@ -85,6 +106,8 @@ class Partial:
     """A streaming update: the answer text so far (the final item of ``ask_stream`` is the checked Answer)."""
 
     text: str
+    draft: bool = False
+    """True for the model's words as they come, before any check: the final Answer replaces them."""
 
 
 @dataclass
@@ -137,12 +160,33 @@ def ask_stream(
     question = check_query(question, settings, what="question")
     k = settings.answer_k if k is None else k
     model = make_chat_model(settings)
-    query = standalone_query(question, history, model, settings)
+    budget = Budget(settings.llm_timeout)
+    query, rewrite = _standalone(question, history, model, settings, budget)
     if model is None:
-        prepared = prepare(question, query, k, sources, settings)
-        yield from _extractive(prepared, settings, began)
-        return
-    yield from _llm_answer(model, question, query, k, sources, settings, began)
+        events = _extractive(prepare(question, query, k, sources, settings), settings, began)
+    else:
+        events = _llm_answer(model, question, query, k, sources, settings, began, budget)
+    for event in events:
+        if isinstance(event, Answer):
+            event.rewrite = rewrite
+        yield event
+
+
+class Budget:
+    """The wall-clock budget of one answer's model calls (BOT_LLM_TIMEOUT), counted from the first call.
+
+    Loading the embedding model or a cold index is not the model's time, so the clock starts at the first request.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline: float | None = None
+
+    def start(self) -> float:
+        """Start the clock if it is not running; return the deadline (a ``time.perf_counter()`` value)."""
+        if self.deadline is None:
+            self.deadline = time.perf_counter() + self.seconds
+        return self.deadline
 
 
 def prefer_originals(passages: list[Passage], settings: Settings) -> list[Passage]:
@@ -164,11 +208,18 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     cosines = vectors @ qvec if cands else np.zeros(0, dtype=np.float32)
     terms = term_weights(query, settings)
     covs = np.array([coverage(terms, c.text) for c in cands], dtype=np.float32)
-    focus = focus_of(question, index_idf(settings), stem)
+    focus = focus_of(question, index_idf(settings), stem, index_names(settings))
     before = _previous(cands)
     fits = np.array(
         [
-            meets(focus, c.text, cands[b].text if b >= 0 else "", question, _context(passages[c.passage]))
+            meets(
+                focus,
+                c.text,
+                cands[b].text if b >= 0 else "",
+                question,
+                _context(passages[c.passage]),
+                source_text(passages[c.passage].source_id, settings) if focus.names else "",
+            )
             for c, b in zip(cands, before, strict=True)
         ],
         dtype=bool,
@@ -176,12 +227,26 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     # Only a sentence that gives the kind of answer asked for, and meets the question's years and specific words,
     # can make the question answerable: the nearest sentence is not an answer by being near.
     check = answerability(cosines[fits], covs[fits], unknown_terms(query, settings), settings)
+    sure = np.zeros(len(cands), dtype=bool)
+    if focus.kind in ("expansion", "place"):  # a sentence that answers by its form alone (bot.focus.decisive)
+        sure = np.array(
+            [
+                bool(fits[i])
+                and float(cosines[i]) >= DECISIVE_MIN_COSINE
+                and decisive(focus, c.text, cands[b].text if b >= 0 else "", question)
+                for i, (c, b) in enumerate(zip(cands, before, strict=True))
+            ],
+            dtype=bool,
+        )
+        if sure.any() and not check.answerable:
+            check = replace(check, answerable=True)
     scores = cosines + LEXICAL_WEIGHT * covs
     if _ASKS_NUMBER.search(question) and cands:
         scores = scores + NUMBER_BONUS * np.array([bool(re.search(r"\d", c.text)) for c in cands], dtype=np.float32)
     if focus.kind != "other" and cands:
         scores = scores + TYPE_BONUS * np.array([gives_strongly(focus, c.text) for c in cands], dtype=np.float32)
     scores = np.where(fits, scores, scores - UNFIT_PENALTY) if len(cands) else scores
+    scores = scores + DECISIVE_BONUS * sure if len(cands) else scores
     timings = {"retrieve_ms": (t1 - t0) * 1000, "score_ms": (time.perf_counter() - t1) * 1000}
     return _Prepared(
         question, query, passages, cands, scores, vectors, cosines, covs, check, timings, focus, fits, before
@@ -189,7 +254,11 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
 
 
 def _context(p: Passage) -> str:
-    return f"{p.text} {p.title} {p.date}"
+    month = MONTHS[int(p.date[5:7]) - 1] if re.match(r"\d{4}-(0[1-9]|1[0-2])", p.date) else ""
+    return f"{p.text} {p.title} {p.publisher} {p.date} {month}"
+
+
+MONTHS = "January February March April May June July August September October November December".split()
 
 
 def _previous(cands: list[Candidate]) -> list[int]:
@@ -312,18 +381,70 @@ def previous_questions(history: History | None) -> list[str]:
 
 def standalone_query(question: str, history: History | None, model: BaseChatModel | None, settings: Settings) -> str:
     """Make a follow-up retrievable on its own: an LLM rewrites it; without one, earlier key terms are carried."""
+    return _standalone(question, history, model, settings, Budget(settings.llm_timeout))[0]
+
+
+def _standalone(
+    question: str, history: History | None, model: BaseChatModel | None, settings: Settings, budget: Budget
+) -> tuple[str, str]:
+    """Return the standalone query and how it was made (see ``Answer.rewrite``).
+
+    The model's rewrite is used only if it is one usable question on the conversation's subject, made within the
+    answer's budget; otherwise the offline rewrite is, and the reason is kept.
+    """
     earlier = previous_questions(history)
     if not earlier:
-        return question
-    if model is not None:
-        lines = "\n".join(f"- {q}" for q in earlier[-3:])
-        prompt = load_prompt("rewrite", settings).render(history=lines, question=question)
-        try:
-            reply = model.invoke(prompt)
-        except Exception as exc:  # the provider's own error types
+        return question, ""
+    if model is None:
+        return _carry_terms(question, earlier, settings), "offline"
+    lines = "\n".join(f"- {q}" for q in earlier[-3:])
+    prompt = load_prompt("rewrite", settings).render(history=lines, question=question)
+    try:
+        reply = "".join(
+            _chunk_text(c) for c in stream_within(for_task(model, "rewrite", settings), prompt, budget.start())
+        )
+    except OverBudget:
+        problem = f"no reply within BOT_LLM_TIMEOUT={settings.llm_timeout:g} s"
+    except BotError:
+        raise
+    except Exception as exc:  # the provider's own error types
+        if not is_timeout(exc):
             raise describe_error(exc, settings) from exc
-        text = str(reply.content).strip().strip('"').strip()
-        return text.splitlines()[0] if text else question
+        problem = "the request timed out"
+    else:
+        rewritten, problem = usable_rewrite(reply, question, earlier, settings)
+        if not problem:
+            return rewritten, "llm"
+    return _carry_terms(question, earlier, settings), f"offline (the model's rewrite was not used: {problem})"
+
+
+_LABEL = re.compile(r"^\s*(standalone question|question|rewritten question)\s*:\s*", re.I)
+
+
+def usable_rewrite(reply: str, question: str, earlier: Sequence[str], settings: Settings) -> tuple[str, str]:
+    """Return the model's rewritten question and "" , or "" and what makes it unusable."""
+    if find_loop(reply) is not None:
+        return "", "it repeats itself"
+    line = next((x.strip() for x in reply.splitlines() if x.strip()), "")
+    line = _LABEL.sub("", line).strip().strip("\"'“”*`").strip()
+    if not line:
+        return "", "it is empty"
+    if REFUSAL.rstrip(".").lower() in line.lower():
+        return "", "the model declined"
+    if "<source" in line or CITATION.search(line):
+        return "", "it echoes the prompt"
+    if len(line) > max(300, 3 * len(question)):
+        return "", "it is too long to be the question"
+    try:
+        line = check_query(line, settings, what="question")
+    except InputError as exc:
+        return "", f"it is not a question ({exc.problem})"
+    if not set(tokenize(line)) & set(tokenize(" ".join([question, *earlier[-3:]]))):
+        return "", "it shares no word with the conversation"
+    return line, ""
+
+
+def _carry_terms(question: str, earlier: Sequence[str], settings: Settings) -> str:
     if not _is_follow_up(question):
         return question
     own = set(tokenize(question))
@@ -332,19 +453,36 @@ def standalone_query(question: str, history: History | None, model: BaseChatMode
     return f"{question} {' '.join(carried)}".strip()
 
 
+def _chunk_text(chunk: Any) -> str:
+    content = getattr(chunk, "content", chunk)
+    if isinstance(content, list):  # content blocks
+        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+    return str(content)
+
+
 def _is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 2
 
 
 # --- the LLM path -------------------------------------------------------------------------------
 
-_CHAINS: dict[int, tuple[Any, Runnable]] = {}
+_CHAINS: dict[tuple[Any, ...], tuple[Any, Runnable]] = {}
 _CHAINS_LOCK = threading.Lock()
 
 
 def get_chain(model: BaseChatModel, settings: Settings) -> Runnable:
-    """Return the answer chain for this model, built once: prepare -> prompt -> model -> parser."""
-    key = id(model)
+    """Return the answer chain for this model and task settings, built once: prompt -> model -> parser.
+
+    Its input is ``{"question": ..., "prepared": ...}`` (retrieval is done before, so that the passages are at hand
+    for the checks and the fallback whatever the model does).
+    """
+    key = (
+        id(model),
+        settings.llm_max_tokens_answer,
+        tuple(settings.llm_stop_answer),
+        str(settings.prompts_dir),
+        settings.llm,
+    )
     with _CHAINS_LOCK:
         cached = _CHAINS.get(key)
         if cached is not None and cached[0] is model:
@@ -358,25 +496,28 @@ def _build_chain(model: BaseChatModel, settings: Settings) -> Runnable:
     from langchain_core.messages import SystemMessage
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
-    from langchain_core.runnables import RunnableBranch, RunnableLambda, RunnablePassthrough
+    from langchain_core.runnables import RunnableLambda
 
     system = load_prompt("answer_system", settings).render()
     prompt = ChatPromptTemplate.from_messages([SystemMessage(content=system), ("human", "{user}")])
     user_template = load_prompt("answer", settings)
-
-    def prepare_step(x: dict[str, Any]) -> _Prepared:
-        return prepare(x["question"], x["query"], x["k"], x["sources"], x["settings"])
 
     def user_message(x: dict[str, Any]) -> dict[str, str]:
         passages: list[Passage] = x["prepared"].passages
         blocks = "\n\n".join(fence_source(n, p.title, p.publisher, p.date, p.text) for n, p in enumerate(passages, 1))
         return {"user": user_template.render(sources=blocks, question=x["question"])}
 
-    generate = RunnableLambda(user_message) | prompt | model | StrOutputParser()
-    refuse: Runnable = RunnableLambda(lambda x: REFUSAL)
-    return RunnablePassthrough.assign(prepared=RunnableLambda(prepare_step)) | RunnablePassthrough.assign(
-        answer=RunnableBranch((lambda x: not x["prepared"].check.answerable, refuse), generate)
-    )
+    return RunnableLambda(user_message) | prompt | for_task(model, "answer", settings) | StrOutputParser()
+
+
+FALLBACK_DETAIL = {
+    "timeout": "did not finish within BOT_LLM_TIMEOUT={timeout:g} s",
+    "loop": "repeated itself, so it was cut off",
+    "empty": "was empty",
+    "model_refused": "said the sources do not answer this, though the retrieved passages do",
+    "unsupported": "failed the checks: no sentence of it is supported by a passage it cites",
+}
+"""Why a model's answer is replaced by the extractive one (``Answer.fallback``), as said in ``Answer.note``."""
 
 
 def _llm_answer(
@@ -387,39 +528,98 @@ def _llm_answer(
     sources: list[str] | None,
     settings: Settings,
     began: float,
+    budget: Budget | None = None,
 ) -> Iterator[Partial | Answer]:
+    prepared = prepare(question, query, k, sources, settings)
+    name = model_name(settings)
+    if not prepared.check.answerable:
+        yield _refusal(prepared, name, began)
+        return
     chain = get_chain(model, settings)
-    inputs = {"question": question, "query": query, "k": k, "sources": sources, "settings": settings}
-    prepared: _Prepared | None = None
-    text = ""
+    text, fallback = "", ""
+    t0 = time.perf_counter()
+    deadline = (budget or Budget(settings.llm_timeout)).start()
+    stream = stream_within(chain, {"question": question, "prepared": prepared}, deadline)
     try:
-        for chunk in chain.stream(inputs):
-            if "prepared" in chunk:
-                prepared = chunk["prepared"]
-            if "answer" in chunk and isinstance(chunk["answer"], str):
-                text += chunk["answer"]
-                yield Partial(text)
+        for chunk in stream:
+            text += str(chunk)
+            cut = find_loop(text)
+            if cut is not None:
+                text, fallback = text[:cut], "loop"
+                break
+            yield Partial(text, draft=True)
+    except OverBudget:
+        fallback = "timeout"
     except BotError:
         raise
     except Exception as exc:  # the provider's own error types
-        raise describe_error(exc, settings) from exc
-    if prepared is None:  # pragma: no cover - the chain always emits its prepare step
-        raise LLMError("The answer chain produced nothing.", "Try again.")
-    name = model_name(settings)
-    if not prepared.check.answerable or REFUSAL.rstrip(".").lower() in text.lower():
-        yield _refusal(prepared, name, began)
+        if not is_timeout(exc):
+            raise describe_error(exc, settings) from exc
+        fallback = "timeout"
+    finally:
+        stream.close()
+    extra: dict[str, float | int] = {"model_ms": round((time.perf_counter() - t0) * 1000, 2), "model_chars": len(text)}
+    checked = None
+    if not fallback:
+        body = _without_refusal(text)
+        if body is None:
+            fallback = "model_refused"
+        elif not body.strip():
+            fallback = "empty"
+        else:
+            checked = ground(body, prepared.passages, settings)
+            if not checked.sentences:  # citation markers and nothing else
+                fallback = "empty"
+            elif not any(s.supported for s in checked.sentences):
+                fallback = "unsupported"
+                extra["model_sentences"] = len(checked.sentences)
+    if fallback or checked is None:
+        yield _fallback(prepared, settings, began, name, fallback or "empty", extra)
         return
-    if not text.strip():
-        raise LLMError(f"The LLM ({name}) returned an empty answer.", "Try again, or set BOT_LLM=extractive.")
-    checked = ground(text, prepared.passages, settings)
+    unsupported = sum(not s.supported for s in checked.sentences)
+    note = (
+        f"{unsupported} of {len(checked.sentences)} sentences of the model's answer are not supported by the "
+        "sources they cite; they are marked, with the reason, and carry no citation."
+        if unsupported
+        else ""
+    )
     yield Answer(
         question=question,
         text=checked.text,
         citations=checked.citations,
         refused=False,
         model=name,
-        metrics=_metrics(prepared, began, **checked.metrics),
+        metrics=_metrics(prepared, began, **checked.metrics, **extra),
         sentences=checked.sentences,
         flagged=checked.flagged,
         query=query,
+        note=note,
     )
+
+
+def _without_refusal(text: str) -> str | None:
+    """Return the reply without the refusal sentence, or None when the refusal is all it says."""
+    phrase = REFUSAL.rstrip(".").lower()
+    if phrase not in text.lower():
+        return text
+    rest = " ".join(text[a:b] for a, b in split_sentences(text) if phrase not in text[a:b].lower())
+    return rest if rest.strip() else None
+
+
+def _fallback(
+    prepared: _Prepared, settings: Settings, began: float, name: str, reason: str, extra: dict[str, float | int]
+) -> Answer:
+    """Return the extractive answer in place of a model's answer that failed, saying so."""
+    answer: Answer | None = None
+    for event in _extractive(prepared, settings, began):
+        if isinstance(event, Answer):
+            answer = event
+    assert answer is not None  # _extractive always ends with an Answer
+    detail = FALLBACK_DETAIL[reason].format(timeout=settings.llm_timeout)
+    answer.fallback = reason
+    answer.note = (
+        f"The model's answer ({name}) {detail}. This is the extractive answer instead: verbatim sentences from the "
+        "sources."
+    )
+    answer.metrics.update(extra)
+    return answer

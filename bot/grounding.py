@@ -302,9 +302,23 @@ class Grounded:
 
 
 def ground(answer: str, passages: Sequence[Passage], settings: Settings) -> Grounded:
-    """Check a model's answer against the passages it was given: citations, quotes and per-sentence support."""
+    """Check a model's answer against the passages it was given: citations, quotes and per-sentence support.
+
+    A sentence is supported when a passage it cites holds a sentence at least ``SUPPORT_THRESHOLD`` similar to it
+    and every quote in it is found in a cited source. It keeps only the citations whose passage supports it; an
+    unsupported sentence keeps none (its ``reason`` says why, ``claimed`` what it cited), so every citation of the
+    answer stands behind a supported sentence. A sentence said twice is kept once.
+    """
     flagged: list[str] = []
-    parts = split_answer(answer)
+    parts: list[tuple[str, list[int]]] = []
+    said: set[str] = set()
+    for sentence, numbers in split_answer(answer):
+        key = " ".join(sentence.lower().split())
+        if key in said:
+            flagged.append(f"Removed a repeated sentence: {sentence}")
+            continue
+        said.add(key)
+        parts.append((sentence, numbers))
     cands = candidate_sentences(passages)
     cand_vecs = candidate_vectors(cands, passages, settings)
     sent_vecs = sentence_vectors([s for s, _ in parts], settings) if parts else np.zeros((0, 1))
@@ -318,6 +332,7 @@ def ground(answer: str, passages: Sequence[Passage], settings: Settings) -> Grou
             if n not in valid:
                 flagged.append(f"Removed citation [{n}]: no source {n} was retrieved for this answer.")
         similarity = 0.0
+        best_here: dict[int, tuple[float, Candidate]] = {}
         for n in valid:
             pool = [j for j, c in enumerate(cands) if c.passage == n - 1]
             if not pool:
@@ -325,9 +340,8 @@ def ground(answer: str, passages: Sequence[Passage], settings: Settings) -> Grou
             sims = cand_vecs[pool] @ sent_vecs[i]
             j = int(np.argmax(sims))
             similarity = max(similarity, float(sims[j]))
-            if float(sims[j]) > best_for.get(n, (-2.0, cands[pool[j]]))[0]:
-                best_for[n] = (float(sims[j]), cands[pool[j]])
-        quotes_fine = True
+            best_here[n] = (float(sims[j]), cands[pool[j]])
+        bad_quote = ""
         for quote in _QUOTED.findall(sentence):
             if len(quote.split()) < 3:
                 continue
@@ -335,13 +349,37 @@ def ground(answer: str, passages: Sequence[Passage], settings: Settings) -> Grou
             found = any(find_quote(quote, source_text(passages[n - 1].source_id, settings)) for n in valid)
             quotes_ok += found
             if not found:
-                quotes_fine = False
+                bad_quote = bad_quote or quote
                 flagged.append(f'Quote not found in the cited source: "{quote}"')
-        supported = bool(valid) and quotes_fine and similarity >= SUPPORT_THRESHOLD
+        backing = [n for n in valid if n in best_here and best_here[n][0] >= SUPPORT_THRESHOLD]
+        supported = bool(backing) and not bad_quote
+        reason = ""
         if not valid:
+            reason = (
+                "no citation"
+                if not numbers
+                else f"cites {_markers(numbers)}, which {'is' if len(numbers) == 1 else 'are'} not among the sources"
+            )
             flagged.append(f"No valid citation for: {sentence}")
-        checks.append(SentenceCheck(sentence, tuple(valid), supported, round(similarity, 4)))
-        out_sentences.append(sentence + ("" if not valid else " " + "".join(f"[{n}]" for n in valid)))
+        elif bad_quote:
+            reason = f'quotes words not found in the cited source: "{bad_quote}"'
+        elif not backing:
+            reason = (
+                f"the cited source{'s' if len(valid) > 1 else ''} {_markers(valid)} "
+                f"{'do' if len(valid) > 1 else 'does'} not say this (similarity {similarity:.2f}, "
+                f"needs {SUPPORT_THRESHOLD:.2f})"
+            )
+            flagged.append(f"Not supported by {_markers(valid)}: {sentence}")
+        else:
+            for n in valid:
+                if n not in backing:
+                    flagged.append(f"Removed citation [{n}]: source {n} does not support: {sentence}")
+            for n in backing:
+                if best_here[n][0] > best_for.get(n, (-2.0, best_here[n][1]))[0]:
+                    best_for[n] = best_here[n]
+        kept = tuple(backing) if supported else ()
+        checks.append(SentenceCheck(sentence, kept, supported, round(similarity, 4), reason, tuple(numbers)))
+        out_sentences.append(sentence + ("" if not kept else " " + "".join(f"[{n}]" for n in kept)))
     citations = [
         make_citation(n, passages[n - 1], cand.start, cand.end, settings) for n, (_, cand) in sorted(best_for.items())
     ]
@@ -357,3 +395,7 @@ def ground(answer: str, passages: Sequence[Passage], settings: Settings) -> Grou
         "quotes_verified": quotes_ok,
     }
     return Grounded(" ".join(out_sentences), citations, checks, flagged, metrics)
+
+
+def _markers(numbers: Sequence[int]) -> str:
+    return "".join(f"[{n}]" for n in dict.fromkeys(numbers))

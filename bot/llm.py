@@ -1,9 +1,20 @@
-"""make_chat_model(settings): the only place an LLM provider is chosen (through LangChain's init_chat_model)."""
+"""make_chat_model(settings): the only place an LLM provider is chosen (through LangChain's init_chat_model).
+
+Also the helpers every LLM call shares, because real models (small local ones above all) do not return tidy
+replies: ``for_task`` sets a task's token limit and stop sequences, ``stream_within`` reads a reply within a
+wall-clock budget, ``find_loop`` spots a reply that repeats itself, and ``check_line`` says why a one-line reply
+(a tag, an analysis line) cannot be used.
+"""
 
 from __future__ import annotations
 
 import functools
+import math
+import queue
+import re
 import threading
+import time
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import LLMError
@@ -11,6 +22,7 @@ from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
 EXTRACTIVE = "extractive"
 PROVIDERS = {
@@ -74,7 +86,7 @@ def make_chat_model(settings: Settings | None = None) -> BaseChatModel | None:
     )
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def _build(
     provider: str,
     model: str,
@@ -83,16 +95,23 @@ def _build(
     temperature: float,
     timeout: float,
     max_retries: int,
+    max_tokens: int = 0,
 ) -> BaseChatModel:
     try:
         from langchain.chat_models import init_chat_model
     except ImportError as exc:  # pragma: no cover - langchain is a core dependency
         raise LLMError("The langchain package is missing.", "Run `make install`.") from exc
     kwargs: dict[str, Any] = {"temperature": temperature, "max_retries": max_retries}
+    if max_tokens:
+        kwargs["num_predict" if provider == "ollama" else "max_tokens"] = max_tokens
     if provider == "openai":
         kwargs["timeout"] = timeout
         if base_url:
             kwargs["base_url"] = base_url
+            if max_tokens:
+                # langchain-openai sends OpenAI's newer max_completion_tokens; local servers (llama.cpp's among
+                # them) read only max_tokens, and without it a looping small model writes until its context is full.
+                kwargs["extra_body"] = {"max_tokens": max_tokens}
             # Local OpenAI-compatible servers usually need no key, but the client insists on one.
             kwargs["api_key"] = api_key or "not-needed"
         elif api_key:
@@ -161,3 +180,168 @@ def describe_error(exc: BaseException, settings: Settings) -> LLMError:
     else:
         problem, fix = f"The LLM ({name}) failed: {kind}: {text}", "Try again, or set BOT_LLM=extractive."
     return LLMError(problem, fix + " (Unset BOT_LLM to use the extractive answerer, which needs no model.)")
+
+
+# --- what every LLM call shares ----------------------------------------------------------------------------
+
+TASKS = ("answer", "rewrite", "stance", "tag", "analysis")
+"""The jobs a model is given; each has its own token limit and stop sequences in settings."""
+
+
+def for_task(chat: BaseChatModel, task: str, settings: Settings) -> Runnable:
+    """Return the chat model set up for one task: BOT_LLM_MAX_TOKENS_<TASK> and BOT_LLM_STOP_<TASK>."""
+    if task not in TASKS:
+        raise ValueError(f"unknown LLM task {task!r}; one of {', '.join(TASKS)}")
+    max_tokens = int(getattr(settings, f"llm_max_tokens_{task}"))
+    stop = list(getattr(settings, f"llm_stop_{task}"))
+    bound: dict[str, Any] = {"stop": stop} if stop else {}
+    model: Any = chat
+    provider, name = parse_llm(settings.llm)
+    configured = "model" not in _override and provider != EXTRACTIVE
+    if configured and max_tokens:
+        # The configured model is rebuilt with the limit (each provider names it differently; built once per task).
+        api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        model = _build(
+            provider,
+            name,
+            settings.llm_base_url,
+            api_key,
+            settings.llm_temperature,
+            settings.llm_timeout,
+            settings.llm_max_retries,
+            max_tokens,
+        )
+    elif max_tokens and "ollama" not in type(chat).__name__.lower():
+        bound["max_tokens"] = max_tokens  # a model object given to use_chat_model: passed with the request
+    return model.bind(**bound) if bound else model
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Return True when a provider exception means the model did not answer in time."""
+    if isinstance(exc, TimeoutError):
+        return True
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "timeout" in text or "timed out" in text
+
+
+class OverBudget(Exception):
+    """The reply did not finish within its wall-clock budget."""
+
+
+def stream_within(runnable: Runnable, inputs: Any, deadline: float) -> Generator[Any, None, None]:
+    """Yield the runnable's stream chunks until it ends; raise OverBudget once ``time.perf_counter()`` passes deadline.
+
+    The stream is read in a worker thread so that a server that stalls cannot hold the caller past the deadline;
+    closing this generator early (the caller saw enough) tells the worker to stop reading, which closes the request.
+    """
+    chunks: queue.Queue[tuple[str, Any]] = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for chunk in runnable.stream(inputs):
+                if stop.is_set():
+                    break
+                chunks.put(("chunk", chunk))
+            chunks.put(("done", None))
+        except BaseException as exc:  # handed to the caller's thread, which decides
+            chunks.put(("error", exc))
+
+    threading.Thread(target=work, daemon=True, name="llm-stream").start()
+    try:
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise OverBudget
+            try:
+                kind, item = chunks.get(timeout=remaining)
+            except queue.Empty:
+                raise OverBudget from None
+            if kind == "done":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+LOOP_SENTENCE_REPEATS = 3
+"""A sentence (citations, case and spacing aside) said this many times means the model is looping."""
+LOOP_MIN_WORDS = 24
+"""A stretch of words repeated back to back counts as a loop once the repeats cover this many words (and 3 repeats)."""
+LOOP_MAX_PERIOD = 80
+"""Longest repeated stretch, in words, looked for at the end of a reply."""
+
+_CITES = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+_WORDS = re.compile(r"\S+")
+
+
+def _normal(text: str) -> str:
+    return " ".join(_CITES.sub(" ", text).lower().split()).strip(" .;:,")
+
+
+def find_loop(text: str) -> int | None:
+    """Return where a reply starts repeating itself (the offset to cut at), or None when it does not loop.
+
+    Two signs: one sentence said ``LOOP_SENTENCE_REPEATS`` times, or the reply ending in a stretch of words repeated
+    back to back (``the the the ...``, or a clause without a full stop said over and over).
+    """
+    from bot.chunking import split_sentences
+
+    seen: dict[str, list[int]] = {}
+    for start, end in split_sentences(text):
+        key = _normal(text[start:end])
+        if len(key.split()) < 3:
+            continue
+        starts = seen.setdefault(key, [])
+        starts.append(start)
+        if len(starts) >= LOOP_SENTENCE_REPEATS:
+            return starts[1]
+    words = [(m.start(), m.group(0).lower()) for m in _WORDS.finditer(text)]
+    tokens = [w for _, w in words]
+    for period in range(1, min(LOOP_MAX_PERIOD, len(tokens) // 3) + 1):
+        repeats = max(3, math.ceil(LOOP_MIN_WORDS / period))
+        span = period * repeats
+        if span > len(tokens):
+            continue
+        tail = tokens[-span:]
+        if all(tail[i] == tail[i % period] for i in range(span)):
+            # Walk back to the first repeat of the stretch, then cut after it: one copy is kept.
+            first = len(tokens) - span
+            while first - period >= 0 and tokens[first - period : first] == tokens[first : first + period]:
+                first -= period
+            return words[first + period][0]
+    return None
+
+
+_SCAFFOLD = re.compile(r"</?\s*(source|evidence|passage|argument)\b|^\s*(motion|side|question)\s*:", re.I | re.M)
+_DECLINES = re.compile(r"\b(as an ai|i'?m sorry|i cannot|i can'?t|language model)\b", re.I)
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+def check_line(reply: str, max_words: int) -> tuple[str, str]:
+    """Return a one-line reply cleaned (first line, no label, quotes or markup) and what is wrong with it ("" if fine).
+
+    A line is unusable when it is empty, loops, runs past ``max_words``, echoes the prompt's scaffolding, declines
+    the task, or is mostly not words.
+    """
+    from bot.phrases import REFUSAL
+
+    if find_loop(reply) is not None:
+        return "", "the reply repeats itself"
+    if _SCAFFOLD.search(reply):
+        return "", "the reply echoes the prompt"
+    line = next((x.strip() for x in reply.splitlines() if x.strip()), "")
+    line = re.sub(r"^(?:tag|analysis|answer)\s*:\s*", "", line, flags=re.I).strip(" \"'“”*#`-")
+    words = line.split()
+    if not words:
+        return "", "the reply is empty"
+    if len(words) > max_words:
+        return "", f"the reply runs past {max_words} words"
+    if REFUSAL.rstrip(".").lower() in line.lower() or _DECLINES.search(line):
+        return "", "the model declined"
+    letters = len(_LETTERS.findall(line))
+    if len(words) < 2 or letters < 0.6 * len(line.replace(" ", "")):
+        return "", "the reply is not a line of text"
+    return line, ""

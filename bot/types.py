@@ -151,6 +151,10 @@ class SentenceCheck:
     citations: tuple[int, ...]
     supported: bool
     similarity: float
+    reason: str = ""
+    """Why the sentence is not supported ("" when it is): shown with the sentence, which the app strikes through."""
+    claimed: tuple[int, ...] = ()
+    """The citation numbers the model wrote; ``citations`` keeps only those whose passage supports the sentence."""
 
 
 @dataclass
@@ -167,6 +171,14 @@ class Answer:
     closest: list[Passage] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
     query: str = ""
+    note: str = ""
+    """A short note shown with the answer, e.g. that the model's answer failed the checks and why."""
+    fallback: str = ""
+    """Why the model's answer was not used ("" when it was, or no model is set): timeout, loop, empty, unsupported
+    or model_refused. The answer is then the extractive one (``model`` is "extractive")."""
+    rewrite: str = ""
+    """How a follow-up was made standalone: "llm", "offline" or "offline (...why the model's was not used)"; "" for
+    a first question."""
 
 
 @dataclass(frozen=True)
@@ -220,6 +232,8 @@ class Card:
     """Probability of the card's side given that its key sentence argues (the stance model's, calibrated)."""
     side_unsure: bool = False
     """The side is a guess: the app and exports say "side unsure"."""
+    tag_method: str = ""
+    """Who wrote the tag when a model is set: "llm: <model>", or why the extractive tag was kept; "" without one."""
 
     @property
     def side_label(self) -> str:
@@ -244,6 +258,8 @@ class Brief:
     """Claim of each contention id the cards' ``contention`` fields name (pro first, in the motion's order)."""
     discovered: list[str] = field(default_factory=list)
     """Ids of the contentions the bot discovered from the sources (their claims are source sentences it chose)."""
+    methods: dict[str, int] = field(default_factory=dict)
+    """With a model: how many stance checks and tags each method made ("stance: llm: ...", "tag: extractive (...)")."""
 
 
 @dataclass
@@ -256,6 +272,8 @@ class A2Block:
     analysis_origin: str = BOT_WORDS
     reading: Stance = "neutral"
     """The side the answered argument is read as taking (the cards take the other)."""
+    analysis_method: str = ""
+    """"llm: <model>", or why the model's line was not used (then ``analysis`` is ""); "" without a model."""
 
 
 @dataclass
@@ -272,6 +290,8 @@ class Rebuttal:
     """Probability of the side the argument was read as taking."""
     unsure: bool = False
     """The argument's side is unsure: the blocks answer both readings."""
+    methods: dict[str, int] = field(default_factory=dict)
+    """With a model: how many analysis lines (and the argument's stance) each method made."""
 
 
 @dataclass

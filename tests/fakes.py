@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -11,15 +12,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 
 class QueuedChatModel(BaseChatModel):
-    """Replies with queued strings (or raises queued exceptions) and records every prompt it was sent."""
+    """Replies with queued strings (or raises queued exceptions) and records every prompt it was sent.
+
+    Streamed replies come word by word, ``delay`` seconds apart; ``sent`` records the words actually produced (a
+    caller that stops reading early leaves the rest unsent) and ``calls`` the request options (stop, max_tokens).
+    """
 
     responses: list[Any] = []  # noqa: RUF012 - pydantic copies field defaults per instance
     history: list[list[BaseMessage]] = []  # noqa: RUF012
+    calls: list[dict[str, Any]] = []  # noqa: RUF012
+    sent: list[str] = []  # noqa: RUF012
+    delay: float = 0.0
 
     def enqueue(self, *items: str | BaseException) -> QueuedChatModel:
         self.responses.extend(items)
@@ -29,20 +37,35 @@ class QueuedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "queued-fake"
 
-    def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> ChatResult:
+    def _next(self, messages: list[BaseMessage], stop: Any, kw: dict[str, Any]) -> str:
         self.history.append(list(messages))
+        self.calls.append({"stop": stop, **kw})
         item = self.responses.pop(0) if self.responses else "(no reply queued)"
         if isinstance(item, BaseException):
             raise item
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=item))])
+        return str(item)
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._next(messages, stop, kw)))])
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> Iterator[ChatGenerationChunk]:
+        text = self._next(messages, stop, kw)
+        for piece in re.findall(r"\S+\s*|\s+", text) or [""]:  # an empty reply is one empty chunk, as servers send
+            if self.delay:
+                time.sleep(self.delay)
+            self.sent.append(piece)
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
 
 class FakeOpenAI:
     """An OpenAI-compatible /v1/chat/completions server on 127.0.0.1 serving queued replies.
 
-    Queue items: a string (a normal reply), ``("status", code)``, ``("sleep", seconds)`` or ``("raw", body)``.
+    Queue items: a string (a normal reply), ``("status", code)``, ``("sleep", seconds)``, ``("raw", body)`` or
+    ``("slow", text, seconds)`` (streamed a word at a time, that many seconds apart).
     """
 
     def __init__(self) -> None:
@@ -59,6 +82,9 @@ class FakeOpenAI:
                 if isinstance(item, tuple) and item[0] == "sleep":
                     time.sleep(item[1])
                     item = "too late"
+                if isinstance(item, tuple) and item[0] == "slow":  # ("slow", text, seconds between words)
+                    self._stream(item[1], body.get("model", "fake"), item[2])
+                    return
                 if isinstance(item, tuple) and item[0] == "status":
                     self._send(item[1], {"error": {"message": f"fake error {item[1]}", "type": "server_error"}})
                     return
@@ -80,12 +106,14 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, text: str, model: str) -> None:
+            def _stream(self, text: str, model: str, pause: float = 0.0) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 words = text.split(" ")
                 for i, word in enumerate(words):
+                    if pause:
+                        time.sleep(pause)
                     delta = {"role": "assistant", "content": word + (" " if i < len(words) - 1 else "")}
                     chunk = {
                         "id": "chatcmpl-fake",
@@ -95,6 +123,7 @@ class FakeOpenAI:
                         "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
                     }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
                 end = {
                     "id": "chatcmpl-fake",
                     "object": "chat.completion.chunk",

@@ -114,17 +114,25 @@ def test_unknown_citation_is_removed_and_flagged(fixture_index: Settings, fake_m
 
 
 def test_invented_quote_is_flagged(fixture_index: Settings, fake_model: QueuedChatModel) -> None:
-    fake_model.enqueue('Officials said the prison is "a luxury hotel for everyone" [1].')
+    fake_model.enqueue(
+        'The prison has room for about 40,000 inmates [1]. Officials said the prison is "a luxury hotel for '
+        'everyone" [1].'
+    )
     answer = ask("How many inmates can the prison hold?", settings=fixture_index)
     assert any("Quote not found" in f for f in answer.flagged)
-    assert not answer.sentences[0].supported
+    assert answer.sentences[0].supported and not answer.sentences[1].supported
+    assert "quotes words not found" in answer.sentences[1].reason and answer.sentences[1].citations == ()
     assert answer.metrics["quotes_checked"] == 1 and answer.metrics["quotes_verified"] == 0
 
 
-def test_model_refusal_is_a_refusal(fixture_index: Settings, fake_model: QueuedChatModel) -> None:
+def test_model_refusal_of_an_answerable_question_gives_the_extractive_answer(
+    fixture_index: Settings, fake_model: QueuedChatModel
+) -> None:
     fake_model.enqueue(REFUSAL)
     answer = ask("How many inmates can the prison hold?", settings=fixture_index)
-    assert answer.refused and answer.closest and answer.citations == []
+    assert not answer.refused and answer.model == "extractive" and answer.fallback == "model_refused"
+    assert answer.note and answer.citations
+    assert_citations_exact(answer, fixture_index)
 
 
 def test_weak_retrieval_refuses_without_calling_the_model(fixture_index: Settings, fake_model: QueuedChatModel) -> None:
@@ -133,9 +141,15 @@ def test_weak_retrieval_refuses_without_calling_the_model(fixture_index: Setting
 
 
 def test_model_error_is_raised_not_answered(fixture_index: Settings, fake_model: QueuedChatModel) -> None:
-    fake_model.enqueue(TimeoutError("read timed out"))
-    with pytest.raises(LLMError, match="did not answer"):
+    fake_model.enqueue(ConnectionError("connection refused"))
+    with pytest.raises(LLMError, match="Cannot reach"):
         ask("How many inmates can the prison hold?", settings=fixture_index)
+
+
+def test_model_timeout_gives_the_extractive_answer(fixture_index: Settings, fake_model: QueuedChatModel) -> None:
+    fake_model.enqueue(TimeoutError("read timed out"))
+    answer = ask("How many inmates can the prison hold?", settings=fixture_index)
+    assert answer.model == "extractive" and answer.fallback == "timeout" and answer.citations
 
 
 def test_follow_up_is_rewritten_by_the_model(fixture_index: Settings, fake_model: QueuedChatModel) -> None:
