@@ -74,6 +74,8 @@ class _Index:
     source_code: np.ndarray
     superseded: frozenset[str] = frozenset()
     """Digests whose original is indexed too (``manifest.superseded_digests``): not offered as evidence."""
+    names: frozenset[str] = frozenset()
+    """Stemmed words the sources write as names: capitalised inside a sentence nearly every time ("Honduras")."""
     collection: Any = None
     """The Chroma collection, fetched once per index version (a rebuild rewrites the manifest, so a new one)."""
 
@@ -152,6 +154,7 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
             corpus_tokens.append([vocab.setdefault(t, t) for t in tokenize(text[start:end])] or ["_empty_"])
         rows_by_source[sid] = np.arange(first, len(ids))
         meta[sid] = entry.get("meta", {})
+    names = _names([source_text(sid, settings) for sid in rows_by_source])
     df: dict[str, int] = {}
     for tokens in corpus_tokens:
         for token in set(tokens):
@@ -180,7 +183,29 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
         idf=idf,
         source_code=np.asarray([code_of[sid] for sid in source_of], dtype=np.int64),
         superseded=frozenset(superseded_digests([info_from_entry(s, e) for s, e in manifest.sources.items()])),
+        names=names,
     )
+
+
+_NAME_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’-]*")
+NAME_SHARE = 0.9
+"""A word is a name when at least this share of its occurrences inside a sentence are capitalised."""
+
+
+def _names(texts: list[str]) -> frozenset[str]:
+    """Return the stems of the words these texts write as names (not counting a sentence's first word)."""
+    upper: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for text in texts:
+        for m in _NAME_WORD.finditer(text):
+            before = text[max(0, m.start() - 3) : m.start()].rstrip()
+            if not before or before[-1] in '.!?:"“”\n(#*-':
+                continue  # a sentence's or a heading's first word is capitalised whatever it is
+            word = m.group(0).lower()
+            seen[word] = seen.get(word, 0) + 1
+            if m.group(0)[0].isupper():
+                upper[word] = upper.get(word, 0) + 1
+    return frozenset(stem(w) for w, n in seen.items() if upper.get(w, 0) >= NAME_SHARE * n and w not in _STOPWORDS)
 
 
 def term_weights(text: str, settings: Settings | None = None) -> dict[str, float]:
@@ -198,6 +223,11 @@ def superseded_sources(settings: Settings | None = None) -> frozenset[str]:
 def index_idf(settings: Settings | None = None) -> dict[str, float]:
     """Return the IDF of every term of the index (BM25 over passages)."""
     return _load_index(settings or get_settings()).idf
+
+
+def index_names(settings: Settings | None = None) -> frozenset[str]:
+    """Return the stemmed words the indexed sources write as names ("honduras", "boasberg")."""
+    return _load_index(settings or get_settings()).names
 
 
 def unknown_terms(text: str, settings: Settings | None = None) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import ask
-from bot.focus import Focus, focus_of, meets, question_kind, refers_back
+from bot.focus import Focus, decisive, focus_of, meets, question_kind, refers_back
 from bot.phrases import REFUSAL
 from bot.settings import Settings
 
@@ -64,3 +64,60 @@ def test_a_sentence_that_refers_back_brings_its_antecedent(corpus_index: Setting
     assert not answer.refused and leaning
     # The sentence before each one that refers back is in the answer too.
     assert len(quotes) > len(leaning)
+
+
+def test_a_rarer_name_in_the_question_must_be_in_the_source() -> None:
+    idf = {"hondura": 4.5, "salvador": 0.5, "homicid": 2.0, "rare": 5.5}  # 5.5 = a word of one passage
+    focus = focus_of("how many homicides did Honduras record in 2023", idf, lambda w: w.rstrip("s"), {"hondura"})
+    assert focus.names == ("honduras",) and focus.counted == "homicides"
+    sentence = "El Salvador recorded 154 homicides in 2023."
+    assert not meets(focus, sentence, question="q", source="A report on El Salvador.")
+    assert meets(focus, sentence, question="q", source="Police in Honduras and El Salvador said ...")
+    common = focus_of("how many homicides did El Salvador record", idf, lambda w: w.rstrip("s"), {"salvador"})
+    assert common.names == ()  # the topic's own name, in most passages, is no constraint
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answers"),
+    [
+        ("how many journalists have been jailed", "More than 83,000 people had been arrested.", False),
+        ("how many journalists have been jailed", "Twelve journalists were jailed in 2023.", True),
+        ("How many innocent detainees have been released?", "8,000 people who were innocent were released.", True),
+        ("how many killings were there in 2024", "In 2024, 114 people were killed.", True),
+        ("what is the incarceration rate", "The homicide rate was 1.9 per 100,000.", False),
+        ("what is the incarceration rate", "It jails 1,086 per 100,000, the top incarceration rate.", True),
+    ],
+)
+def test_a_figure_must_count_what_the_question_counts(question: str, sentence: str, answers: bool) -> None:
+    assert meets(focus_of(question, {}, str), sentence, question=question) is answers
+
+
+def test_names_match_without_accents() -> None:
+    focus = Focus("number", (), (), names=("juridico",))
+    assert meets(focus, "Socorro Jurídico Humanitario counted 79 deaths.", question="q")
+
+
+def test_decisive_sentences_answer_by_their_form() -> None:
+    acronym = focus_of("what does CECOT stand for", {}, str)
+    assert decisive(acronym, "the Centre for the Confinement of Terrorism (CECOT).", "", "what does CECOT stand for")
+    assert not decisive(acronym, "CECOT is massive, like two Madison Square Gardens.", "", "what does CECOT stand for")
+    place = focus_of("what town is cecot in?", {}, str)
+    q = "what town is cecot in?"
+    assert decisive(place, "This prison is in Tecoluca.", "Inside the new prison, CECOT.", q)
+    assert not decisive(place, "This prison is in Tecoluca.", "Inside a new prison.", q)  # which prison?
+    assert not decisive(place, "A peek inside the Centre of Terrorism (CECOT).", "", q)
+
+
+def test_names_are_words_the_sources_capitalise() -> None:
+    from bot.retrieval import _names, stem
+
+    names = _names(["Police in Honduras said so. Honduras agreed.", "The report says crime fell in Honduras."])
+    assert stem("honduras") in names and stem("police") not in names and stem("report") not in names
+
+
+def test_acronym_and_place_questions_answered_by_form(corpus_index: Settings) -> None:
+    answer = ask("what does CECOT stand for", settings=corpus_index)
+    first = answer.citations[0].quote if answer.citations else ""
+    assert not answer.refused and "Confinement" in first and "(CECOT)" in first  # spelt out beside the acronym
+    town = ask("what town is cecot in?", settings=corpus_index)
+    assert not town.refused and any("Tecoluca" in c.quote for c in town.citations)
