@@ -127,6 +127,8 @@ class _Prepared:
     """Per candidate: does it give the answer type and meet the question's years and specific words (bot.focus)?"""
     before: list[int] = field(default_factory=list)
     """Per candidate: the index of the candidate just before it in the same passage, or -1."""
+    decisive: bool = False
+    """Some sentence answers by its form alone (bot.focus.decisive): answerable whatever the thresholds say."""
 
 
 def ask(
@@ -248,9 +250,8 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     scores = np.where(fits, scores, scores - UNFIT_PENALTY) if len(cands) else scores
     scores = scores + DECISIVE_BONUS * sure if len(cands) else scores
     timings = {"retrieve_ms": (t1 - t0) * 1000, "score_ms": (time.perf_counter() - t1) * 1000}
-    return _Prepared(
-        question, query, passages, cands, scores, vectors, cosines, covs, check, timings, focus, fits, before
-    )
+    found = (question, query, passages, cands, scores, vectors, cosines, covs, check, timings, focus, fits, before)
+    return _Prepared(*found, decisive=bool(sure.any()))
 
 
 def _context(p: Passage) -> str:

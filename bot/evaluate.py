@@ -220,15 +220,21 @@ def calibrate(path: str | Path | None = None, *, settings: Settings | None = Non
         prepared = prepare(q.question, q.question, settings.answer_k, None, settings)
         fits = prepared.fits if prepared.fits is not None else np.ones(len(prepared.cosines), dtype=bool)
         rows.append(
-            (q.type == "unanswerable", prepared.cosines[fits], prepared.coverages[fits], len(prepared.check.unknown))
+            (
+                q.type == "unanswerable",
+                prepared.cosines[fits],
+                prepared.coverages[fits],
+                len(prepared.check.unknown),
+                prepared.decisive,
+            )
         )
     grid = []
     for tc in np.arange(0.25, 0.71, 0.025):
         for tv in np.arange(0.0, 0.91, 0.05):
             for tu in (0, 1, 2, 3):
                 correct = 0
-                for unans, cos, cov, n_unknown in rows:
-                    answerable = bool(len(cos)) and passes(cos, cov, n_unknown, tc, tv, tu)
+                for unans, cos, cov, n_unknown, sure in rows:
+                    answerable = sure or (bool(len(cos)) and passes(cos, cov, n_unknown, tc, tv, tu))
                     correct += answerable != unans
                 grid.append(
                     {

@@ -151,14 +151,14 @@ class Settings(BaseSettings):
     answer_k: int = Field(default=6, ge=1, le=50, description="Passages retrieved for an answer.")
     answer_max_sentences: int = Field(default=4, ge=1, le=20, description="Most sentences in an extractive answer.")
     refuse_min_cosine: float = Field(
-        default=0.50,
+        default=0.475,
         ge=-1,
         le=1,
         description="Refuse unless some retrieved sentence is at least this similar to the question (calibrated on "
         "the eval set's dev split; see bot/grounding.py).",
     )
     refuse_min_coverage: float = Field(
-        default=0.25,
+        default=0.0,
         ge=0,
         le=1,
         description="Refuse unless that sentence also holds this IDF-weighted share of the question's terms.",
