@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run ingest test test-all lint eval eval-external train bench soak clean
+.PHONY: install run ingest test test-all lint eval eval-external train bench bench-scale soak clean
 
 install: $(STAMP)
 
@@ -55,6 +55,12 @@ soak: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tools.bench
+
+# retrieve() at a million passages: synthetic texts, generated vectors, real Chroma and BM25 (about an hour and
+# 10 GB of disk on 2 cores; SIZES=100k,300k for smaller runs). Not part of `make test`.
+SIZES ?= 1000000
+bench-scale: $(STAMP)
+	$(PY) -m tools.bench_scale --sizes $(SIZES)
 
 clean:
 	rm -rf .bot tests/artifacts bench/results .pytest_cache .mypy_cache .ruff_cache

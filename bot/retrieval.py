@@ -358,7 +358,8 @@ def _bm25(query: str, n: int, allowed: np.ndarray | None, index: _Index) -> list
     if allowed is not None:
         mask = np.zeros(len(index.ids), dtype=np.float32)
         mask[allowed] = 1.0
-    docs, scores = index.bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask, n_threads=1)
+    # n_threads=0 scores in this thread; any other value starts a thread pool per query (~1-4 ms each).
+    docs, scores = index.bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask, n_threads=0)
     return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 

@@ -23,7 +23,7 @@ from .conftest import SHIPPED_CORPUS, make_settings
 
 def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.json"
-    code = main(["--sizes", "100", "--skip-app", "--queries", "5", "--out", str(out)])
+    code = main(["--sizes", "100", "--skip-app", "--no-torch", "--queries", "5", "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "retrieve ours/floor" in printed and str(out) in printed
@@ -32,7 +32,7 @@ def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
     machine = result["machine"]
     assert machine["cores"] >= 1 and machine["python"].count(".") == 2
-    for lib in ("torch", "sentence-transformers", "chromadb", "langchain-core", "gradio"):
+    for lib in ("torch", "onnxruntime", "sentence-transformers", "chromadb", "langchain-core", "gradio"):
         assert machine["libraries"][lib], lib
 
     size = result["sizes"]["100"]
@@ -40,12 +40,15 @@ def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert size["passages"] == 100 and size["sources"] >= 1
     ingest = size["ingest"]
     assert ingest["passages_per_s"] > 0 and ingest["bare_encode_passages_per_s"] > 0 and ingest["ratio_vs_bare"] > 0
+    assert ingest["onnx_encode_passages_per_s"] > 0 and size["backend"] == "onnx"
+    assert ingest["torch_ingest"] is None and ingest["ratio_vs_torch_ingest"] is None  # --no-torch
     assert size["reingest_s"] >= 0
     retrieve = size["retrieve_ms"]
     for name in ("ours", "floor", "langchain"):
         assert retrieve[name]["n"] == 5
         assert 0 < retrieve[name]["p50"] <= retrieve[name]["p95"] <= retrieve[name]["max"]
     assert retrieve["ratio_p50_vs_floor"] > 0 and retrieve["ratio_p50_vs_langchain"] > 0
+    assert "torch_embed" not in retrieve and retrieve["ratio_p50_vs_torch_embed"] is None  # --no-torch
     assert size["ask_ms"]["n"] == 5 and 0 < size["ask_ms"]["p50"] <= size["ask_ms"]["p95"]
     assert 0 <= size["ask_ms"]["refused"] <= 5
     assert 100 < size["rss_mb"]["peak"] < 100_000
@@ -53,13 +56,18 @@ def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
     shipped = result["shipped"]
     assert shipped["passages"] > 100 and shipped["reingest_s"] >= 0
+    assert shipped["retrieve_ms"]["ours"]["n"] == 5 and shipped["retrieve_ms"]["ratio_p50_vs_floor"] > 0
+    assert shipped["torch_ingest_s"] is None
     assert result["app"]["cold_start_s"] is None and "--skip-app" in result["app"]["reason"]
     assert result["app"]["concurrency"] is None
 
     targets = {(t["target"], t["size"]): t for t in result["targets"]}
     assert {name for name, _ in targets} == set(TARGETS)
     assert targets[("ask_p50_ms", 100)]["pass"] in (True, False)
-    assert targets[("retrieve_p50_vs_floor", 10_000)]["pass"] is None  # not measured in this run
+    assert targets[("retrieve_p50_vs_floor", 100_000)]["bound"] == "<= 1.3"
+    assert targets[("retrieve_p50_vs_floor", 100_000)]["pass"] is None  # not measured in this run
+    assert targets[("shipped_retrieve_vs_torch_embed", None)]["pass"] is None  # --no-torch
+    assert targets[("app_start_vs_torch_load", None)]["value"] is None  # --skip-app
     assert targets[("shipped_reingest_s", None)]["value"] == shipped["reingest_s"]
 
 

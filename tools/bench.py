@@ -39,6 +39,8 @@ from bot.errors import BotError, InputError
 from bot.settings import PROJECT_DIR, Settings
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
+TORCH_INGEST_MAX = 1_000
+"""Sizes up to this also ingest on PyTorch (the baseline for ingest speed); beyond, it would take most of the run."""
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 SEED = 20240326
 SENTENCES_PER_SOURCE = 100
@@ -47,10 +49,13 @@ K = 5
 BARE_SAMPLE = 5_000
 """Bare encode is timed on the passages of a seeded sample of whole sources, about this many: a throughput, so
 there is no need to embed all 100,000 passages a second time."""
+MOTION = "El Salvador's mass-incarceration policy, symbolised by CECOT, is justified"
 SESSIONS = 20
 TURNS_PER_SESSION = 3
 LIBRARIES = (
     "torch",
+    "onnxruntime",
+    "tokenizers",
     "sentence-transformers",
     "transformers",
     "chromadb",
@@ -62,8 +67,25 @@ LIBRARIES = (
     "gradio-client",
 )
 TARGETS: dict[str, dict[str, Any]] = {
-    "retrieve_p50_vs_floor": {"max": 1.3, "sizes": [10_000, 100_000], "what": "retrieve p50 / floor p50"},
-    "ingest_vs_bare_encode": {"min": 0.9, "what": "ingest passages/s / bare encode passages/s"},
+    "retrieve_p50_vs_floor": {"max": 1.3, "sizes": [100_000], "what": "retrieve p50 / floor p50 (ONNX query)"},
+    "retrieve_p50_vs_torch_embed": {
+        "max": 0.6,
+        "sizes": [10_000],
+        "what": "retrieve p50 / PyTorch query embedding alone p50",
+    },
+    "shipped_retrieve_vs_torch_embed": {
+        "max": 0.6,
+        "what": "retrieve p50 / PyTorch query embedding alone p50, on the shipped corpus",
+    },
+    "ingest_vs_torch_ingest": {"min": 1.5, "what": "ingest passages/s / the same ingest on PyTorch"},
+    "shipped_ingest_vs_torch_ingest": {"min": 1.5, "what": "shipped corpus: ingest passages/s / the same on PyTorch"},
+    "ingest_vs_bare_encode": {"min": 0.9, "what": "ingest passages/s / PyTorch bare encode passages/s"},
+    "app_start_vs_torch_load": {
+        "max": 1.0,
+        "what": "app start to first answer / a fresh process importing sentence-transformers and loading the model",
+    },
+    "app_start_s": {"max": 3.0, "what": "app start to first answer, seconds (wall; noisy on a shared machine)"},
+    "first_brief_s": {"max": 2.0, "what": "the first /brief after the app's first answer, seconds"},
     "shipped_reingest_s": {"max": 1.0, "what": "re-ingest of the unchanged shipped corpus, seconds"},
     "ask_p50_ms": {"max": 60.0, "what": "extractive ask() p50, warm, ms"},
     "rss_peak_mb": {"max": 1536.0, "sizes": [100_000], "what": "peak RSS of ingest + warm index, MB"},
@@ -291,7 +313,9 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
-def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _quiet) -> dict[str, Any]:
+def run_size(
+    n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _quiet, with_torch: bool = True
+) -> dict[str, Any]:
     """Measure everything for one corpus size inside ``work``; return the JSON-ready result."""
     sampler = RssSampler()
     result: dict[str, Any] = {"passages": n_passages, "load_before": _load()}
@@ -310,18 +334,26 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
     warm_q, retrieve_q, ask_q = queries[:10], queries[10 : 10 + n_queries], queries[10 + n_queries :]
 
     from bot.answer import ask
-    from bot.embeddings import get_model
+    from bot.embeddings import backend, get_encoder, get_model
     from bot.ingest import ingest
     from bot.retrieval import retrieve
 
-    model = get_model(settings)
-    model.encode(warm_texts, batch_size=settings.embedding_batch_size, show_progress_bar=False)  # warm-up
+    encoder = get_encoder(settings)
+    encoder.encode(warm_texts, settings.embedding_batch_size)  # warm-up
+    result["backend"] = backend(settings)
 
-    say(f"{n_passages:,} passages: ingest")
+    say(f"{n_passages:,} passages: ingest ({result['backend']})")
     with sampler.phase("ingest"):
         report = ingest(settings=settings)
     if report.failed or report.passages_embedded != n_texts:
         raise BotError(f"The bench ingest went wrong: {report.failed or report.passages_embedded}.", "Report a bug.")
+    on_torch: dict[str, Any] | None = None
+    if with_torch and n_passages <= TORCH_INGEST_MAX:  # the same ingest on PyTorch, as it ran before ONNX Runtime
+        say(f"{n_passages:,} passages: the same ingest on PyTorch")
+        torch_settings = settings.model_copy(update={"data_dir": work / "data-torch", "embed_backend": "torch"})
+        with sampler.phase("torch_ingest"):
+            t_report = ingest(settings=torch_settings)
+        on_torch = {"seconds": round(t_report.seconds, 2), "passages_per_s": round(n_texts / t_report.seconds, 1)}
     with sampler.phase("reingest"):
         again = ingest(settings=settings)
     with sampler.phase("warm"):
@@ -334,9 +366,16 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
 
     sample, sentences = _bare_sample(settings)
     say(f"{n_passages:,} passages: bare encode of {len(sample):,} of them, then of their {len(sentences):,} sentences")
+    # PyTorch sentence-transformers: the baseline ingest ran on before ONNX Runtime (or, --no-torch, the backend in use)
+    model = get_model(settings) if with_torch else None
+    if model is not None:
+        model.encode(warm_texts, batch_size=settings.embedding_batch_size, show_progress_bar=False)  # warm-up
     with sampler.phase("bare_encode"):
-        bare_s = _timed(lambda: _encode(model, sample, settings))[0]
-        bare_sent_s = _timed(lambda: _encode(model, sentences, settings))[0]
+        bare_s = _timed(
+            lambda: _encode(model, sample, settings) if model else encoder.encode(sample, settings.embedding_batch_size)
+        )[0]
+        onnx_s = _timed(lambda: encoder.encode(sample, settings.embedding_batch_size))[0]
+        bare_sent_s = _timed(lambda: encoder.encode(sentences, settings.embedding_batch_size))[0]
     ours_rate, bare_rate = n_texts / report.seconds, len(sample) / bare_s
     work_rate = len(sample) / bare_sent_s
     result["ingest"] = {
@@ -345,12 +384,18 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
         "bare_encode_s": round(bare_s, 2),
         "bare_encode_passages": len(sample),
         "bare_encode_passages_per_s": round(bare_rate, 1),
+        "bare_encode_is": "SentenceTransformer.encode of the sampled passages on PyTorch"
+        + ("" if with_torch else " (--no-torch: on the backend in use)"),
         "ratio_vs_bare": round(ours_rate / bare_rate, 3),
+        "onnx_encode_passages_per_s": round(len(sample) / onnx_s, 1),
+        "ratio_vs_onnx_encode": round(ours_rate / (len(sample) / onnx_s), 3),
         "bare_encode_sentences": len(sentences),
         "bare_encode_sentences_s": round(bare_sent_s, 2),
         "ratio_vs_bare_work": round(ours_rate / work_rate, 3),
-        "ratio_vs_bare_work_is": "ingest vs a bare encode of the texts ingest runs the model on: each sentence of "
-        "the sampled sources once (passage vectors are pooled from them); 1.0 means no overhead beyond the model",
+        "ratio_vs_bare_work_is": "ingest vs an encode, on the backend in use, of the texts ingest runs the model on: "
+        "each sentence of the sampled sources once (passage vectors are pooled from them); 1.0 means no overhead",
+        "torch_ingest": on_torch,
+        "ratio_vs_torch_ingest": round(ours_rate / on_torch["passages_per_s"], 3) if on_torch else None,
     }
 
     say(f"{n_passages:,} passages: vanilla LangChain store")
@@ -360,7 +405,7 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
 
     say(f"{n_passages:,} passages: retrieve x{len(retrieve_q)} (ours / floor / LangChain, interleaved)")
     with sampler.phase("retrieve"):
-        result["retrieve_ms"] = retrieve_latency(settings, store, warm_q, retrieve_q)
+        result["retrieve_ms"] = retrieve_latency(settings, store, warm_q, retrieve_q, with_torch=with_torch)
     say(f"{n_passages:,} passages: ask x{len(ask_q)} (extractive, new questions)")
     with sampler.phase("ask"):
         result["ask_ms"] = ask_latency(settings, ask_q)
@@ -375,31 +420,44 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
     return result
 
 
-def retrieve_latency(settings: Settings, store: Any, warm_q: list[str], queries: list[str]) -> dict[str, Any]:
-    """Time retrieve() vs the floor vs the LangChain store, interleaved query by query (order rotated)."""
-    from bot.embeddings import get_model
+def retrieve_latency(
+    settings: Settings, store: Any, warm_q: list[str], queries: list[str], *, with_torch: bool = True
+) -> dict[str, Any]:
+    """Time retrieve() vs the floor, the LangChain store (when given) and the query embedding alone on PyTorch
+    (unless ``with_torch`` is false), interleaved query by query (order rotated)."""
+    from bot.embeddings import get_encoder, get_model
     from bot.retrieval import retrieve
     from bot.store import get_collection
 
-    model = get_model(settings)
+    encoder = get_encoder(settings)
+    model = get_model(settings) if with_torch else None
     collection = get_collection(settings)
 
     def floor(q: str) -> Any:
-        qvec = model.encode([q], batch_size=1, normalize_embeddings=True, show_progress_bar=False)
-        return collection.query(query_embeddings=qvec, n_results=K)
+        return collection.query(query_embeddings=encoder.encode([q], 1), n_results=K)
+
+    def torch_embed(q: str) -> Any:
+        assert model is not None
+        return model.encode([q], batch_size=1, normalize_embeddings=True, show_progress_bar=False)
 
     runners: dict[str, Callable[[str], Any]] = {
         "ours": lambda q: retrieve(q, K, settings=settings),
         "floor": floor,
         "langchain": lambda q: store.similarity_search(q, k=K),
+        "torch_embed": torch_embed,
     }
+    if store is None:
+        del runners["langchain"]
+    if model is None:
+        del runners["torch_embed"]
     for name, run in runners.items():  # each path warm, on questions not measured below
         for q in warm_q[:3]:
             run(q + " " + name)
     times: dict[str, list[float]] = {name: [] for name in runners}
     names = list(runners)
     for i, q in enumerate(queries):
-        for name in names[i % 3 :] + names[: i % 3]:
+        turn = i % len(names)
+        for name in names[turn:] + names[:turn]:
             t0 = time.perf_counter()
             runners[name](q)
             times[name].append(time.perf_counter() - t0)
@@ -408,9 +466,12 @@ def retrieve_latency(settings: Settings, store: Any, warm_q: list[str], queries:
     out.update(
         k=K,
         ratio_p50_vs_floor=round(p50["ours"] / p50["floor"], 3),
-        ratio_p50_vs_langchain=round(p50["ours"] / p50["langchain"], 3),
-        floor_is="model.encode(query) + collection.query(n_results=k) (documents, metadatas, distances)",
+        ratio_p50_vs_torch_embed=round(p50["ours"] / p50["torch_embed"], 3) if "torch_embed" in p50 else None,
+        floor_is="the query embedded on the backend in use + collection.query(n_results=k)",
+        torch_embed_is="SentenceTransformer.encode(query) on PyTorch alone: the floor before ONNX Runtime",
     )
+    if "langchain" in p50:
+        out["ratio_p50_vs_langchain"] = round(p50["ours"] / p50["langchain"], 3)
     return out
 
 
@@ -500,11 +561,11 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def _run_size_child(n: int, n_queries: int, say: Say, quiet: bool) -> dict[str, Any]:
+def _run_size_child(n: int, n_queries: int, say: Say, quiet: bool, with_torch: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bot-bench-{n}-") as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "tools.bench", "--child", "--size", str(n), "--dir", tmp, "--result", str(out)]
-        cmd += ["--queries", str(n_queries)] + (["--quiet"] if quiet else [])
+        cmd += ["--queries", str(n_queries)] + (["--quiet"] if quiet else []) + ([] if with_torch else ["--no-torch"])
         began = time.perf_counter()
         proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=_child_env(), check=False)
         if proc.returncode != 0 or not out.exists():
@@ -524,14 +585,17 @@ def _child_env(**extra: str) -> dict[str, str]:
 # --- the shipped corpus and the app -------------------------------------------------------------------------
 
 
-def shipped_reingest(data_dir: Path) -> dict[str, Any]:
-    """Ingest the shipped corpus into ``data_dir``, then time re-ingests of it unchanged (in process and CLI)."""
+def shipped_reingest(data_dir: Path, n_queries: int = 100, *, with_torch: bool = True) -> dict[str, Any]:
+    """Ingest the shipped corpus into ``data_dir`` (and on PyTorch into another), time re-ingests of it unchanged
+    (in process and CLI) and ``retrieve()`` against its floors."""
     from bot.ingest import ingest
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=data_dir, corpus_dir=PROJECT_DIR / "corpus", llm="extractive"
     )
     first = ingest(settings=settings)
+    torch_settings = settings.model_copy(update={"data_dir": data_dir.parent / "data-torch", "embed_backend": "torch"})
+    torch_s = ingest(settings=torch_settings).seconds if with_torch else None
     again = [ingest(settings=settings).seconds for _ in range(3)]
     cli_s, proc = _timed(
         lambda: subprocess.run(
@@ -542,9 +606,17 @@ def shipped_reingest(data_dir: Path) -> dict[str, Any]:
             check=False,
         )
     )
+    base = Settings(_env_file=None, corpus_dir=PROJECT_DIR / "corpus")  # type: ignore[call-arg]
+    queries = make_queries(n_queries + 10, load_shipped(base), seed=SEED + 2)
+    latency = retrieve_latency(settings, None, queries[:10], queries[10:], with_torch=with_torch)
     return {
         "passages": first.passages_embedded,
         "first_ingest_s": round(first.seconds, 2),
+        "ingest_passages_per_s": round(first.passages_embedded / first.seconds, 1),
+        "torch_ingest_s": round(torch_s, 2) if torch_s else None,
+        "torch_ingest_passages_per_s": round(first.passages_embedded / torch_s, 1) if torch_s else None,
+        "ratio_vs_torch_ingest": round(torch_s / first.seconds, 3) if torch_s else None,
+        "retrieve_ms": latency,
         "reingest_s": round(statistics.median(again), 4),
         "reingest_runs_s": [round(x, 4) for x in again],
         "reingest_cli_wall_s": round(cli_s, 2) if proc.returncode == 0 else None,
@@ -580,7 +652,12 @@ def run_app(data_dir: Path, questions: list[str], *, say: Say = _quiet, timeout:
         try:
             out = _first_answer(proc, url, questions[0], began, timeout)
             if out.get("cold_start_s") is not None:
-                say(f"app: first answer after {out['cold_start_s']:.1f} s; {SESSIONS} concurrent sessions")
+                out["cold_start_cpu_s"] = _cpu_s(proc.pid)
+                say(f"app: first answer after {out['cold_start_s']:.1f} s; the first brief")
+                brief_s, cards = _timed(lambda: _gradio_client(url).predict(MOTION, 5, api_name="/brief"))
+                out["first_brief_s"] = round(brief_s, 2)
+                out["first_brief_cards"] = len(cards.get("pro", [])) + len(cards.get("con", [])) if cards else 0
+                say(f"app: first brief {brief_s:.1f} s; {SESSIONS} concurrent sessions")
                 out["concurrency"] = run_sessions(url, questions[1:])
             else:
                 out["concurrency"] = None
@@ -593,6 +670,63 @@ def run_app(data_dir: Path, questions: list[str], *, say: Say = _quiet, timeout:
                 proc.kill()
                 proc.wait()
     return out
+
+
+def _cpu_s(pid: int) -> float | None:
+    """Return the CPU seconds (user + system) a running process has used so far."""
+    import psutil
+
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return None
+    return round(times.user + times.system, 2)
+
+
+TORCH_LOAD = (
+    "from sentence_transformers import SentenceTransformer\n"
+    "from bot.embeddings import resolve_model\n"
+    "from bot.settings import DEFAULT_EMBEDDING_MODEL\n"
+    "SentenceTransformer(resolve_model(DEFAULT_EMBEDDING_MODEL), device='cpu', local_files_only=True)\n"
+)
+
+
+def torch_load(runs: int = 2) -> dict[str, Any]:
+    """Time fresh processes that only import sentence-transformers and load the model on PyTorch (wall and CPU)."""
+    import resource
+
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall, proc = _timed(
+            lambda: subprocess.run(
+                [sys.executable, "-c", TORCH_LOAD], cwd=PROJECT_DIR, env=_child_env(), capture_output=True, check=False
+            )
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            return {"wall_s": None, "reason": proc.stderr.decode(errors="replace")[-500:]}
+        walls.append(wall)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return {
+        "wall_s": round(statistics.median(walls), 2),
+        "cpu_s": round(statistics.median(cpus), 2),
+        "runs_wall_s": [round(w, 2) for w in walls],
+        "is": "python -c 'import sentence_transformers; SentenceTransformer(the shipped model)' in a fresh process",
+    }
+
+
+def start_breakdown(data_dir: Path) -> dict[str, Any]:
+    """Run ``python -m tools.bench_start`` (app start phases timed inside one fresh process) and return its JSON."""
+    env = _child_env(BOT_DATA_DIR=str(data_dir), BOT_LLM="extractive", BOT_PORT=str(_free_port()))
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.bench_start"], cwd=PROJECT_DIR, env=env, capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        return {"error": proc.stderr.decode(errors="replace")[-1000:]}
+    data: dict[str, Any] = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    return data
 
 
 def _first_answer(
@@ -706,6 +840,7 @@ def run_bench(
     sizes: list[int],
     *,
     skip_app: bool = False,
+    with_torch: bool = True,
     n_queries: int = 100,
     say: Say = _quiet,
     quiet: bool = False,
@@ -733,17 +868,34 @@ def run_bench(
     with tempfile.TemporaryDirectory(prefix="bot-bench-shipped-") as tmp:
         data_dir = Path(tmp) / "data"
         say("shipped corpus: ingest and re-ingest")
-        result["shipped"] = shipped_reingest(data_dir)
+        result["shipped"] = shipped_reingest(data_dir, n_queries, with_torch=with_torch)
         if skip_app:
             result["app"] = {"cold_start_s": None, "reason": "--skip-app given", "concurrency": None}
         else:
             base = Settings(_env_file=None, corpus_dir=PROJECT_DIR / "corpus")  # type: ignore[call-arg]
             questions = make_queries(SESSIONS * TURNS_PER_SESSION + 1, load_shipped(base), seed=SEED + 1)
+            say("app: PyTorch model load in a fresh process (the baseline), the app, the baseline again")
+            first_load = torch_load(1)
             result["app"] = run_app(data_dir, questions, say=say)
+            second_load = torch_load(1)
+            walls = [x["wall_s"] for x in (first_load, second_load) if x.get("wall_s")]
+            cpus = [x["cpu_s"] for x in (first_load, second_load) if x.get("cpu_s")]
+            app = result["app"]
+            app["torch_load"] = {
+                "wall_s": round(statistics.mean(walls), 2) if walls else None,
+                "cpu_s": round(statistics.mean(cpus), 2) if cpus else None,
+                "runs": [first_load, second_load],
+            }
+            if walls and app.get("cold_start_s"):
+                app["ratio_vs_torch_load"] = round(app["cold_start_s"] / statistics.mean(walls), 3)
+            if cpus and app.get("cold_start_cpu_s"):
+                app["cpu_ratio_vs_torch_load"] = round(app["cold_start_cpu_s"] / statistics.mean(cpus), 3)
+            say("app: start phases inside one process")
+            app["breakdown"] = start_breakdown(data_dir)
     checkpoint()
     for n in sizes:
         say(f"size {n:,}: starting a measuring process")
-        result["sizes"][str(n)] = _run_size_child(n, n_queries, say, quiet)
+        result["sizes"][str(n)] = _run_size_child(n, n_queries, say, quiet, with_torch)
         checkpoint()
     result["complete"] = True
     checkpoint()
@@ -770,7 +922,19 @@ def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
             add(name, None if r is None or "error" in r else read(r), n)
 
     per_size("retrieve_p50_vs_floor", lambda r: r["retrieve_ms"]["ratio_p50_vs_floor"])
+    per_size("retrieve_p50_vs_torch_embed", lambda r: r["retrieve_ms"]["ratio_p50_vs_torch_embed"])
     per_size("ingest_vs_bare_encode", lambda r: r["ingest"]["ratio_vs_bare"])
+    wanted = [n for n in sorted(sizes) if n <= TORCH_INGEST_MAX] or [TORCH_INGEST_MAX]
+    for n in wanted:
+        r = sizes.get(n)
+        add("ingest_vs_torch_ingest", None if r is None or "error" in r else r["ingest"]["ratio_vs_torch_ingest"], n)
+    shipped = result.get("shipped") or {}
+    add("shipped_ingest_vs_torch_ingest", shipped.get("ratio_vs_torch_ingest"))
+    add("shipped_retrieve_vs_torch_embed", (shipped.get("retrieve_ms") or {}).get("ratio_p50_vs_torch_embed"))
+    app = result.get("app") or {}
+    add("app_start_vs_torch_load", app.get("ratio_vs_torch_load"))
+    add("app_start_s", app.get("cold_start_s"))
+    add("first_brief_s", app.get("first_brief_s"))
     per_size("ask_p50_ms", lambda r: r["ask_ms"]["p50"])
     per_size("rss_peak_mb", lambda r: r["rss_mb"]["peak"])
     add("shipped_reingest_s", (result.get("shipped") or {}).get("reingest_s"))
@@ -783,19 +947,23 @@ def format_report(result: dict[str, Any]) -> str:
     libs = m["libraries"]
     lines = [
         f"bench on {m['cores']} cores, Python {m['python']}, torch {libs.get('torch')}, "
+        f"onnxruntime {libs.get('onnxruntime')}, "
         f"sentence-transformers {libs.get('sentence-transformers')}, chromadb {libs.get('chromadb')}, "
         f"langchain-core {libs.get('langchain-core')}, gradio {libs.get('gradio')}",
         "",
         "headline: ratios (retrieve: lower is better; ingest: higher is better)",
-        f"{'passages':>10}  {'retrieve ours/floor':>20}  {'ours/LangChain':>15}  {'ingest ours/bare encode':>24}"
-        f"  {'(of its model work)':>26}",
+        f"{'passages':>10}  {'retrieve ours/floor':>20}  {'ours/PyTorch query':>18}  {'ours/LangChain':>15}  "
+        f"{'ingest ours/PyTorch encode':>27}  {'ours/PyTorch ingest':>20}",
     ]
     ok_sizes = [(n, r) for n, r in result["sizes"].items() if "error" not in r]
     for n, r in ok_sizes:
         rm = r["retrieve_ms"]
+        vs_torch = r["ingest"].get("ratio_vs_torch_ingest")
+        vs_query = rm.get("ratio_p50_vs_torch_embed") or 0.0
         lines.append(
-            f"{int(n):>10,}  {rm['ratio_p50_vs_floor']:>19.2f}x  {rm['ratio_p50_vs_langchain']:>14.2f}x  "
-            f"{r['ingest']['ratio_vs_bare']:>23.2f}x  {r['ingest'].get('ratio_vs_bare_work', 0.0):>25.2f}x"
+            f"{int(n):>10,}  {rm['ratio_p50_vs_floor']:>19.2f}x  {vs_query:>17.2f}x  "
+            f"{rm.get('ratio_p50_vs_langchain', 0.0):>14.2f}x  {r['ingest']['ratio_vs_bare']:>26.2f}x  "
+            + (f"{vs_torch:>19.2f}x" if vs_torch else f"{'-':>20}")
         )
     for n, r in result["sizes"].items():
         if "error" in r:
@@ -822,13 +990,29 @@ def format_report(result: dict[str, Any]) -> str:
         f"shipped corpus ({shipped.get('passages')} passages): re-ingest {shipped.get('reingest_s')} s "
         f"in process, {shipped.get('reingest_cli_wall_s')} s as `python -m bot ingest`",
     ]
+    if shipped.get("retrieve_ms") and shipped.get("torch_ingest_s"):
+        rm = shipped["retrieve_ms"]
+        lines.append(
+            f"shipped corpus: ingest {shipped['ingest_passages_per_s']} passages/s vs "
+            f"{shipped['torch_ingest_passages_per_s']} on PyTorch ({shipped['ratio_vs_torch_ingest']}x); retrieve "
+            f"p50 {rm['ours']['p50']} ms, floor {rm['floor']['p50']} ms, "
+            f"PyTorch query alone {rm['torch_embed']['p50']} ms ({rm['ratio_p50_vs_torch_embed']}x)"
+        )
     app = result.get("app") or {}
     if app.get("cold_start_s") is None:
         lines.append(f"app: not measured ({app.get('reason')})")
     else:
         lines.append(
-            f"app: cold start to first answer {app['cold_start_s']:.1f} s (server up {app['server_up_s']:.1f} s)"
+            f"app: cold start to first answer {app['cold_start_s']:.1f} s (server up {app['server_up_s']:.1f} s, "
+            f"{app.get('cold_start_cpu_s')} CPU s); a fresh PyTorch model load "
+            f"{(app.get('torch_load') or {}).get('wall_s')} s ({app.get('ratio_vs_torch_load')}x); first brief "
+            f"{app.get('first_brief_s')} s"
         )
+        marks = (app.get("breakdown") or {}).get("marks_s")
+        if marks:
+            lines.append(
+                "app start phases (s since the process began): " + ", ".join(f"{k} {v}" for k, v in marks.items())
+            )
         c = app.get("concurrency") or {}
         if c:
             lat = c["latency_ms"]
@@ -850,8 +1034,8 @@ def parse_sizes(text: str) -> list[int]:
     sizes: list[int] = []
     for part in text.split(","):
         token = part.strip().lower().replace("_", "")
-        scale = 1000 if token.endswith("k") else 1
-        token = token.removesuffix("k")
+        scale = {"k": 1000, "m": 1_000_000}.get(token[-1:], 1)
+        token = token.removesuffix("k").removesuffix("m")
         if not token.isdigit() or int(token) * scale < 10:
             raise InputError(
                 f"--sizes {text!r}: {part.strip()!r} is not a passage count of at least 10.",
@@ -875,7 +1059,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         tmp.write_text(json.dumps(partial, indent=2, ensure_ascii=False), encoding="utf-8")
         tmp.replace(out)
 
-    result = run_bench(sizes, skip_app=args.skip_app, n_queries=args.queries, say=say, quiet=args.json, save=save)
+    result = run_bench(
+        sizes,
+        skip_app=args.skip_app,
+        with_torch=not args.no_torch,
+        n_queries=args.queries,
+        say=say,
+        quiet=args.json,
+        save=save,
+    )
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -899,6 +1091,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--queries", type=int, default=100, help="timed queries per measurement (default 100)")
     p.add_argument("--skip-app", action="store_true", help="do not start app.py (cold start and sessions: null)")
+    p.add_argument(
+        "--no-torch",
+        action="store_true",
+        help="skip every PyTorch baseline (ingests, encodes and query embeddings on PyTorch: their fields are null)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", default=None, help="save the JSON here (default bench/results/bench-<time>.json)")
     try:
@@ -916,9 +1113,10 @@ def _child_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", required=True)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args(argv)
     say: Say = _quiet if args.quiet else (lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
-    result = run_size(args.size, Path(args.dir), n_queries=args.queries, say=say)
+    result = run_size(args.size, Path(args.dir), n_queries=args.queries, say=say, with_torch=not args.no_torch)
     Path(args.result).write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
 
