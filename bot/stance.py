@@ -117,14 +117,14 @@ def verdicts(probs: np.ndarray, method: str = OFFLINE, model: StanceModel | None
     threshold = (model or load_model()).unsure_below
     out = []
     for (pro, con, neutral), label in zip(probs.tolist(), decide(probs).tolist(), strict=True):
-        side_p = max(pro, con) / max(pro + con, 1e-12)
+        side_p = round(max(pro, con) / max(pro + con, 1e-12), 3)  # unsure is judged on the figure shown
         out.append(
             StanceResult(
                 stance=label,
                 score=round(pro - con, 4),
                 method=method,
                 confidence=round(neutral if label == "neutral" else 1 - neutral, 3),
-                side_confidence=round(side_p, 3),
+                side_confidence=side_p,
                 unsure=side_p < threshold,
                 side="pro" if pro >= con else "con",
             )
@@ -208,7 +208,7 @@ def ask_stance(
     prompts = [prompt.render(motion=motion.text, pro=pro, con=con, passage=t) for t in texts]
     name = f"llm: {model_name(settings)}"
     out = []
-    for reply, offline in zip(llm_replies(chat, prompts, settings), fallback, strict=True):
+    for reply, offline in zip(llm_replies(chat, prompts, settings, task="stance"), fallback, strict=True):
         word = parse_stance(reply)
         if word is None:
             out.append(replace(offline, method=f"{name} (unreadable reply; offline verdict)"))
@@ -218,19 +218,31 @@ def ask_stance(
     return out
 
 
-def llm_replies(chat: BaseChatModel, prompts: Sequence[str], settings: Settings) -> list[str]:
-    """Send each prompt to the chat model (a few at a time) and return the replies' text."""
-    from bot.llm import describe_error
+def llm_replies(chat: BaseChatModel, prompts: Sequence[str], settings: Settings, task: str | None = None) -> list[str]:
+    """Send each prompt to the chat model (a few at a time) and return the replies' text.
+
+    ``task`` ("stance", "tag", "analysis") sets the reply's token limit and stop sequences (``bot.llm.for_task``).
+    A request that times out gives "" for that prompt, which the caller's fallback handles; other errors raise.
+    """
+    from bot.llm import describe_error, for_task, is_timeout
 
     if not prompts:
         return []
+    model: Any = for_task(chat, task, settings) if task else chat
     try:
-        messages = chat.batch(list(prompts), config={"max_concurrency": settings.debate_llm_concurrency})
+        messages = model.batch(
+            list(prompts), config={"max_concurrency": settings.debate_llm_concurrency}, return_exceptions=True
+        )
     except BotError:
         raise
     except Exception as exc:  # the provider's own error types
         raise describe_error(exc, settings) from exc
-    return [_content(m) for m in messages]
+    for m in messages:
+        if isinstance(m, BotError):
+            raise m
+        if isinstance(m, Exception) and not is_timeout(m):
+            raise describe_error(m, settings) from m
+    return ["" if isinstance(m, Exception) else _content(m) for m in messages]
 
 
 def _content(message: Any) -> str:
