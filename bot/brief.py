@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -103,13 +104,14 @@ def brief(
     resolved = with_contentions(resolved, table, settings)
     pools = {side: candidates(table, resolved, side, settings, verbatim_only=verbatim_only) for side in SIDES}
     chat = make_chat_model(settings)
+    methods: Counter[str] = Counter()
     picker = Picker(table, resolved, settings)
     # With a model, pick spares: it confirms each card's side and the ones it puts elsewhere are left out.
     cards = picker.pick(pools, per_side if chat is None else 2 * per_side)
     if chat is not None:
         for side in SIDES:
-            confirmed = llm_confirm(chat, cards[side], resolved, side, settings)[:per_side]
-            cards[side] = llm_tags(chat, confirmed, resolved, side, settings)
+            confirmed = llm_confirm(chat, cards[side], resolved, side, settings, methods)[:per_side]
+            cards[side] = llm_tags(chat, confirmed, resolved, side, settings, methods)
     return Brief(
         motion=resolved.text,
         pro=cards["pro"],
@@ -118,6 +120,7 @@ def brief(
         model=model_name(settings),
         contentions={c.id: c.claim for c in resolved.contentions},
         discovered=[c.id for c in resolved.contentions if c.origin == "discovered"],
+        methods=dict(methods),
     )
 
 
@@ -423,23 +426,53 @@ def coverage(
     return report
 
 
-def llm_tags(chat: BaseChatModel, cards: list[Card], motion: Motion, side: Side, settings: Settings) -> list[Card]:
-    """Ask the model for each card's tag (prompts/tag.md); an empty reply keeps the extractive tag."""
+def llm_tags(
+    chat: BaseChatModel,
+    cards: list[Card],
+    motion: Motion,
+    side: Side,
+    settings: Settings,
+    methods: Counter[str] | None = None,
+) -> list[Card]:
+    """Ask the model for each card's tag (prompts/tag.md); a reply that is not a usable line keeps the extractive tag.
+
+    Each card's ``tag_method`` says which, and why; ``methods`` counts them.
+    """
+    from bot.llm import check_line, model_name
     from bot.prompts import load_prompt
     from bot.stance import llm_replies
 
     prompt = load_prompt("tag", settings)
     prompts = [prompt.render(motion=motion.text, side=side, evidence=c.evidence) for c in cards]
-    replies = llm_replies(chat, prompts, settings)
-    return [replace(c, tag=clean_line(r, TAG_WORDS + 9) or c.tag) for c, r in zip(cards, replies, strict=True)]
+    replies = llm_replies(chat, prompts, settings, task="tag")
+    name = model_name(settings)
+    out = []
+    for card, reply in zip(cards, replies, strict=True):
+        line, problem = check_line(reply, TAG_WORDS + 9)
+        if problem:
+            out.append(replace(card, tag_method=f"extractive: {name}'s tag not used ({problem})"))
+        else:
+            out.append(replace(card, tag=line, tag_method=f"llm: {name}"))
+        if methods is not None:
+            methods[f"tag: {out[-1].tag_method}"] += 1
+    return out
 
 
-def llm_confirm(chat: BaseChatModel, cards: list[Card], motion: Motion, side: Side, settings: Settings) -> list[Card]:
-    """Keep the cards the model also puts on ``side``; an unreadable reply keeps the offline verdict."""
+def llm_confirm(
+    chat: BaseChatModel,
+    cards: list[Card],
+    motion: Motion,
+    side: Side,
+    settings: Settings,
+    methods: Counter[str] | None = None,
+) -> list[Card]:
+    """Keep the cards the model also puts on ``side``; an unreadable reply keeps the offline verdict (counted)."""
     from bot.stance import StanceResult, ask_stance
 
     offline = [StanceResult(c.stance, 1.0 if c.stance == "pro" else -1.0, OFFLINE) for c in cards]
     verdicts = ask_stance(chat, [c.evidence for c in cards], motion, offline, settings)
+    if methods is not None:
+        methods.update(f"stance: {v.method}" for v in verdicts)
     return [c for c, v in zip(cards, verdicts, strict=True) if v.stance == side]
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.brief import Candidate, Picker, check_count, clean_line, relevance, with_contentions
+from bot.brief import Candidate, Picker, check_count, relevance, with_contentions
 from bot.chunking import split_sentences
 from bot.motions import Contention, Motion, Side, default_motion, resolve_motion
 from bot.prompts import fence_source, load_prompt
@@ -61,8 +61,11 @@ def rebut(argument: str, *, n: int = 3, motion: str | None = None, settings: Set
         picked = picker.pick(pools, n)
         blocks += [A2Block(answers=p, cards=picked[i], reading=reading) for i, p in enumerate(points)]
     chat = make_chat_model(settings)
+    methods: dict[str, int] = {}
     if chat is not None:
         blocks = analyse(chat, blocks, settings)
+        for key in [f"stance: {verdict.method}"] + [f"analysis: {b.analysis_method}" for b in blocks if b.cards]:
+            methods[key] = methods.get(key, 0) + 1
     return Rebuttal(
         argument=text,
         argument_stance=readings[0] if len(readings) == 1 else "neutral",
@@ -71,6 +74,7 @@ def rebut(argument: str, *, n: int = 3, motion: str | None = None, settings: Set
         answer_side=("con" if readings[0] == "pro" else "pro") if len(readings) == 1 else "neutral",
         side_confidence=verdict.side_confidence,
         unsure=verdict.unsure,
+        methods=methods,
     )
 
 
@@ -111,13 +115,34 @@ def answer_pool(
     return out
 
 
+ANALYSIS_WORDS = 60
+"""Longest analysis line used; a longer reply is not a line a debater can say, and no line is shown."""
+
+
 def analyse(chat: BaseChatModel, blocks: list[A2Block], settings: Settings) -> list[A2Block]:
-    """Ask the model for a short analytic line per block (prompts/analysis.md), marked as the bot's words."""
+    """Ask the model for a short analytic line per block (prompts/analysis.md), marked as the bot's words.
+
+    A reply that is not a usable line (empty, looping, echoing the prompt, too long) gives no line, the offline
+    method; each block's ``analysis_method`` says which, and why.
+    """
+    from bot.llm import check_line, model_name
+
     prompt = load_prompt("analysis", settings)
     todo = [b for b in blocks if b.cards]
     prompts = [prompt.render(argument=b.answers, evidence=evidence_text(b.cards)) for b in todo]
-    replies = dict(zip(map(id, todo), llm_replies(chat, prompts, settings), strict=True))
-    return [replace(b, analysis=clean_line(replies[id(b)], 60)) if id(b) in replies else b for b in blocks]
+    replies = dict(zip(map(id, todo), llm_replies(chat, prompts, settings, task="analysis"), strict=True))
+    name = model_name(settings)
+    out = []
+    for b in blocks:
+        if id(b) not in replies:
+            out.append(b)
+            continue
+        line, problem = check_line(replies[id(b)], ANALYSIS_WORDS)
+        if problem:
+            out.append(replace(b, analysis="", analysis_method=f"none: {name}'s line not used ({problem})"))
+        else:
+            out.append(replace(b, analysis=line, analysis_method=f"llm: {name}"))
+    return out
 
 
 def evidence_text(cards: list[Card]) -> str:

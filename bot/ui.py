@@ -28,6 +28,8 @@ CSS = """
 .card mark { background: #fde047; text-decoration: underline; }
 .bot-words { font-size: 0.8em; color: #6b7280; }
 .stance-pro { color: #15803d; } .stance-con { color: #b91c1c; } .stance-neutral { color: #6b7280; }
+.unsupported { color: #9ca3af; text-decoration: line-through; } .why { font-size: 0.8em; color: #b45309; }
+.llm-note { border-left: 4px solid #6b7280; padding-left: 8px; font-size: 0.9em; }
 """
 
 
@@ -62,7 +64,18 @@ def answer_html(answer: Answer) -> str:
             out.append(f'<a class="cite"{href} title="{tip}">[{c.n}]</a>')
         return "".join(out)
 
-    body = re.sub(r"\[(\d+(?:\s*,\s*\d+)*)\]", marker, esc(answer.text))
+    cites = r"\[(\d+(?:\s*,\s*\d+)*)\]"
+    if any(not s.supported for s in answer.sentences):
+        # The model's sentences that no cited passage supports are shown struck through, with the reason.
+        body = " ".join(
+            re.sub(cites, marker, esc(s.text + "".join(f" [{n}]" for n in s.citations)))
+            if s.supported
+            else f'<span class="unsupported" title="{esc(s.reason)}">{esc(s.text)}</span> '
+            f'<span class="why">(not supported: {esc(s.reason)})</span>'
+            for s in answer.sentences
+        )
+    else:
+        body = re.sub(cites, marker, esc(answer.text))
     label = (
         "verbatim sentences from the sources"
         if answer.model == "extractive"
@@ -75,8 +88,9 @@ def answer_html(answer: Answer) -> str:
         for c in answer.citations
     )
     flags = "".join(f"<li>⚠️ {esc(f)}</li>" for f in answer.flagged)
+    note = f"<p class='llm-note'>ℹ️ {esc(answer.note)}</p>" if answer.note else ""
     return (
-        f"<p>{body}</p><p class='bot-words'>Answer: {label}.</p>"
+        f"{note}<p>{body}</p><p class='bot-words'>Answer: {label}.</p>"
         f"<details open><summary>Sources</summary><ol>{sources}</ol></details>" + (f"<ul>{flags}</ul>" if flags else "")
     )
 
@@ -116,6 +130,8 @@ def brief_html(brief: Brief) -> tuple[str, str, str]:
     con = "".join(card_html(c) for c in brief.con) or "<p>No con evidence found.</p>"
     cov = brief.coverage
     lines = [f"- **{k}**: {esc(json.dumps(v, ensure_ascii=False))}" for k, v in cov.items()]
+    if brief.methods:
+        lines.append(f"- **made by**: {esc(methods_text(brief.methods))}")
     return pro, con, "\n".join(lines)
 
 
@@ -130,6 +146,8 @@ def rebuttal_html(rebuttal: Rebuttal) -> str:
         parts = [
             f"<p>Argument read as <b>likely {esc(rebuttal.argument_stance)}</b> ({rebuttal.side_confidence:.2f}).</p>"
         ]
+    if rebuttal.methods:
+        parts.append(f"<p class='bot-words'>Made by: {esc(methods_text(rebuttal.methods))}</p>")
     for block in rebuttal.blocks:
         parts.append(_block_html(block, rebuttal.unsure))
     if not rebuttal.blocks:
@@ -141,10 +159,17 @@ def _block_html(block: A2Block, both: bool = False) -> str:
     analysis = (
         f"<p><i>{esc(block.analysis)}</i> <span class='bot-words'>({esc(block.analysis_origin)})</span></p>"
         if block.analysis
+        else f"<p class='bot-words'>No analysis line: {esc(block.analysis_method)}</p>"
+        if block.analysis_method
         else ""
     )
     reading = f" (read as {esc(block.reading)})" if both else ""
     return f"<h4>A2{reading}: {esc(block.answers)}</h4>{analysis}" + "".join(card_html(c) for c in block.cards)
+
+
+def methods_text(methods: dict[str, int]) -> str:
+    """Return how many items each method made, e.g. "tag: llm: openai:x ×3; tag: extractive: ... ×1"."""
+    return "; ".join(f"{key} ×{n}" for key, n in sorted(methods.items()))
 
 
 class SessionCards:
@@ -275,7 +300,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         earlier = [h for h in history if isinstance(h, dict)]
         for event in ask_stream(message, history=earlier, settings=settings):
             if isinstance(event, Partial):
-                yield esc(event.text), gr.update()
+                draft = "<p class='bot-words'>The model's draft, being checked against the sources…</p>"
+                yield (draft if event.draft else "") + esc(event.text), gr.update()
                 continue
             cards = [card_from_citation(c, message, settings) for c in event.citations]
             ids = remember(cards, request)

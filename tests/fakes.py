@@ -61,6 +61,24 @@ class QueuedChatModel(BaseChatModel):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
 
+class ScriptedChatModel(BaseChatModel):
+    """Replies with ``script(prompt)`` (the last message's text): a different reply for each kind of prompt."""
+
+    script: Any = None
+    prompts: list[str] = []  # noqa: RUF012
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-fake"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        prompt = str(messages[-1].content)
+        self.prompts.append(prompt)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.script(prompt)))])
+
+
 class FakeOpenAI:
     """An OpenAI-compatible /v1/chat/completions server on 127.0.0.1 serving queued replies.
 

@@ -72,22 +72,21 @@ def test_retries_with_backoff_then_succeeds(fixture_index: Settings, server: Fak
 def test_a_stalled_server_gives_the_extractive_answer_within_the_budget(
     fixture_index: Settings, server: FakeOpenAI
 ) -> None:
-    s = openai_settings(fixture_index, server, llm_timeout=1.0)
-    ask("How many inmates can the prison hold?", settings=s)  # warm: the budget is the model's time only
-    server.queue.append(("sleep", 3))
+    s = openai_settings(fixture_index, server, llm_timeout=0.5)
+    server.queue.append(("sleep", 2))
     began = time.perf_counter()
     answer = ask("How many inmates can the prison hold?", settings=s)
-    assert time.perf_counter() - began < 2.0
+    assert time.perf_counter() - began < 1.5  # the index is warm (session fixture): the budget is the model's time
     assert answer.model == "extractive" and answer.fallback == "timeout" and answer.citations
-    assert "BOT_LLM_TIMEOUT=1" in answer.note
+    assert "BOT_LLM_TIMEOUT=0.5" in answer.note
 
 
 def test_a_server_that_trickles_tokens_is_cut_at_the_budget(fixture_index: Settings, server: FakeOpenAI) -> None:
-    s = openai_settings(fixture_index, server, llm_timeout=1.0)
-    server.queue.append(("slow", "The prison has room for about 40,000 inmates [1]. " * 10, 0.1))
+    s = openai_settings(fixture_index, server, llm_timeout=0.5)
+    server.queue.append(("slow", "The prison has room for about 40,000 inmates [1]. " * 10, 0.05))
     began = time.perf_counter()
     answer = ask("How many inmates can the prison hold?", settings=s)
-    assert time.perf_counter() - began < 2.5
+    assert time.perf_counter() - began < 1.5
     assert answer.fallback == "timeout" and answer.citations and not answer.refused
 
 

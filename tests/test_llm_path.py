@@ -8,22 +8,23 @@ no supported sentence.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from pydantic import ValidationError
 
 from bot import llm
 from bot.answer import Partial, ask, ask_stream, usable_rewrite
+from bot.brief import brief
 from bot.llm import check_line, find_loop
 from bot.manifest import source_text
 from bot.phrases import REFUSAL
+from bot.rebuttal import rebut
 from bot.settings import Settings
 from bot.types import Answer
+from bot.ui import answer_html, brief_html, rebuttal_html
 
-from .conftest import make_settings
-from .fakes import QueuedChatModel
+from .fakes import QueuedChatModel, ScriptedChatModel
 
 QUESTION = "How many inmates can the prison hold?"
 GOOD = "The prison has room for about 40,000 inmates [1]."
@@ -132,18 +133,6 @@ def test_a_refusal_sentence_appended_to_an_answer_is_dropped(fixture_index: Sett
     assert answer.model == "queued-fake" and [s.supported for s in answer.sentences] == [True]
 
 
-def test_a_slow_model_is_cut_at_the_budget(fixture_index: Settings, fake: QueuedChatModel) -> None:
-    s = make_settings(fixture_index.data_dir, fixture_index.corpus_dir, llm_timeout=0.5)
-    ask(QUESTION, settings=fixture_index)  # warm the index, so the clock measures the model
-    fake.delay = 0.05
-    fake.enqueue(GOOD * 20)
-    began = time.perf_counter()
-    answer = ask(QUESTION, settings=s)
-    assert time.perf_counter() - began < 1.5
-    assert answer.fallback == "timeout" and "BOT_LLM_TIMEOUT=0.5" in answer.note
-    assert_never_an_unsupported_answer(answer, s)
-
-
 def test_stream_shows_the_draft_then_the_checked_answer(fixture_index: Settings, fake: QueuedChatModel) -> None:
     fake.enqueue("The prison holds 40,000 inmates [1]. It was built on the moon [9].")
     events = list(ask_stream(QUESTION, settings=fixture_index))
@@ -246,3 +235,89 @@ def test_check_line(reply: str, problem: str) -> None:
 def test_too_many_stop_sequences_is_a_clear_error(tmp_path: object) -> None:
     with pytest.raises(ValidationError, match="at most 4 stop sequences"):
         Settings(_env_file=None, llm_stop_answer=["a", "b", "c", "d", "e"])  # type: ignore[call-arg]
+
+
+# --- debate replies that do not parse ----------------------------------------------------------------------
+
+MOTION = "El Salvador's mass-incarceration policy, symbolised by CECOT, is justified"
+BAD_LINES = ["", "the crackdown " * 30, "Motion: the motion\nSide: pro", "$$$ 123 ### 456"]
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[Callable[[str], str]], ScriptedChatModel]]:
+    def install(script: Callable[[str], str]) -> ScriptedChatModel:
+        model = ScriptedChatModel(script=script, prompts=[])
+        llm.use_chat_model(model)
+        return model
+
+    yield install
+    llm.use_chat_model(None)
+
+
+def test_brief_tags_and_stance_replies_that_do_not_parse_fall_back_per_item(
+    corpus_index: Settings, scripted: Callable[..., ScriptedChatModel]
+) -> None:
+    offline = {c.id: c for c in (lambda b: b.pro + b.con)(brief(MOTION, per_side=2, settings=corpus_index))}
+    bad = iter(BAD_LINES * 5)
+    good_tag = "Killings collapsed under the crackdown"
+    replies = {"tag": 0}
+
+    def script(prompt: str) -> str:
+        if "Which side does this passage help" in prompt:
+            return "It could be pro or con, or neutral."  # names several: unreadable
+        replies["tag"] += 1
+        return good_tag if replies["tag"] == 1 else next(bad)
+
+    scripted(script)
+    result = brief(MOTION, per_side=2, settings=corpus_index)
+    cards = result.pro + result.con
+    assert cards
+    by_model = [c for c in cards if c.tag_method.startswith("llm: ")]
+    kept = [c for c in cards if c.tag_method.startswith("extractive: ")]
+    assert len(by_model) == 1 and by_model[0].tag == good_tag
+    assert len(kept) == len(cards) - 1
+    for c in kept:
+        assert "not used (" in c.tag_method and c.tag != good_tag
+        if c.id in offline:
+            assert c.tag == offline[c.id].tag  # the extractive tag, unchanged
+    tag_counts = {k: n for k, n in result.methods.items() if k.startswith("tag: ")}
+    assert sum(tag_counts.values()) == len(cards)
+    stance_counts = {k: n for k, n in result.methods.items() if k.startswith("stance: ")}
+    assert stance_counts and all("unreadable reply; offline verdict" in k for k in stance_counts)
+    *_, report = brief_html(result)
+    assert "made by" in report and "unreadable reply" in report
+
+
+def test_rebut_analysis_that_does_not_parse_gives_no_line(
+    corpus_index: Settings, scripted: Callable[..., ScriptedChatModel]
+) -> None:
+    scripted(lambda prompt: "the figures " * 40 if "An opponent argues" in prompt else "pro")
+    result = rebut("Homicides fell, so the crackdown works", n=1, settings=corpus_index)
+    blocks = [b for b in result.blocks if b.cards]
+    assert blocks and all(b.analysis == "" and b.analysis_method.startswith("none: ") for b in blocks)
+    assert "the reply repeats itself" in blocks[0].analysis_method
+    assert result.methods[f"analysis: {blocks[0].analysis_method}"] == len(blocks)
+    assert any(k.startswith("stance: llm: scripted-fake") for k in result.methods)
+    html = rebuttal_html(result)
+    assert "No analysis line" in html and "Made by" in html
+
+
+# --- what the app shows ------------------------------------------------------------------------------------
+
+
+def test_the_app_strikes_unsupported_sentences_with_the_reason(fixture_index: Settings, fake: QueuedChatModel) -> None:
+    fake.enqueue(f"{GOOD} It was built on the moon [1].")
+    html = answer_html(ask(QUESTION, settings=fixture_index))
+    struck = html.split('<span class="unsupported"', 1)[1]
+    assert "It was built on the moon" in struck.split("</span>", 1)[0]
+    assert "not supported: the cited source [1] does not say this" in html
+    assert "llm-note" in html
+
+
+def test_the_app_shows_why_the_extractive_answer_replaced_the_models(
+    fixture_index: Settings, fake: QueuedChatModel
+) -> None:
+    fake.enqueue(LOOP * 5)
+    html = answer_html(ask(QUESTION, settings=fixture_index))
+    assert "llm-note" in html and "repeated itself" in html and "verbatim sentences from the sources" in html
+    assert 'class="unsupported"' not in html
