@@ -1,7 +1,8 @@
 """Debate-preparation bot: grounded answers, cards and rebuttals whose every quote is checkable.
 
-The public API (stable): ``retrieve``, ``ask``, ``ask_stream``, ``brief``, ``rebut``, ``clash``, ``ingest``,
-``remove_source``, ``source_text``, ``list_sources``, ``get_settings`` and the result types in ``bot.types``.
+The public API (stable): ``retrieve``, ``ask``, ``ask_stream``, ``brief``, ``cut_cards``, ``rebut``, ``clash``,
+``ingest``, ``remove_source``, ``source_text``, ``list_sources``, ``get_settings`` and the result types in
+``bot.types``.
 Names are imported lazily so that ``import bot`` loads no model, opens no database and reads no environment.
 """
 
@@ -23,15 +24,17 @@ from bot.types import (
     ClashPoint,
     ClashSide,
     IngestReport,
+    NoCard,
     Passage,
     Rebuttal,
     SourceInfo,
     Span,
+    TagCards,
 )
 
 if TYPE_CHECKING:
     from bot.answer import ask, ask_stream
-    from bot.brief import brief
+    from bot.brief import brief, cut_cards
     from bot.clash import clash
     from bot.ingest import ingest, remove_source
     from bot.manifest import list_sources, source_text
@@ -45,6 +48,7 @@ _LAZY = {
     "ask": "bot.answer",
     "ask_stream": "bot.answer",
     "brief": "bot.brief",
+    "cut_cards": "bot.brief",
     "rebut": "bot.rebuttal",
     "clash": "bot.clash",
     "ingest": "bot.ingest",
@@ -70,6 +74,7 @@ __all__ = [
     "IngestReport",
     "InputError",
     "LLMError",
+    "NoCard",
     "NotFoundError",
     "Passage",
     "Rebuttal",
@@ -78,10 +83,12 @@ __all__ = [
     "SourceInfo",
     "Span",
     "StoreError",
+    "TagCards",
     "ask",
     "ask_stream",
     "brief",
     "clash",
+    "cut_cards",
     "get_settings",
     "ingest",
     "list_sources",

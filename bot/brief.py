@@ -1,13 +1,14 @@
-"""brief(): cards for and against a motion, each the source's exact words with a cite, a tag and highlights.
+"""brief(): cards for and against a motion, each the source's exact words with a cite, a tag and two layers.
 
 Every sentence of the index is embedded once per index version and given a stance toward the motion by the
 stance model (``bot.stance``). When neither the caller nor the motions file gives contentions, they are discovered
-from the sources (``bot.contentions``). A card
-grows from a key sentence that takes the side and is close to one of that side's contentions: its neighbours in
-the same paragraph join it unless they take the other side, up to ``card_max_chars``. Cards are picked greedily,
-best first, with a penalty for a source or contention already used, so a side draws on several sources and
-covers several contentions; no two cards share any evidence. Each card is checked against the stored source
-text before it is returned, and dropped if it does not match.
+from the sources (``bot.contentions``). A card grows from a key sentence that takes the side and is close to one of
+that side's contentions: ``bot.cutting`` widens it to the paragraph(s) a debater would read (``card_min_words`` to
+``card_max_words``, whole sentences, never taking in a sentence of the other side) and marks the underline (the
+warrant) and the highlight (read aloud) inside it. Cards are picked greedily, best first, with a penalty for a
+source or contention already used, so a side draws on several sources and covers several contentions; no two
+cards share any evidence. Each card is checked against the stored source text before it is returned, and dropped
+if it does not match. A contention that gets no card is reported with the reason (``Brief.no_cards``).
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from bot.cutting import Cut, SourceSentences, cut, source_sentences
 from bot.errors import InputError, NotFoundError
 from bot.manifest import source_info, source_text
 from bot.motions import SIDES, Contention, Motion, Side, resolve_motion
+from bot.phrases import BOT_WORDS_LABEL, YOUR_WORDS_LABEL
 from bot.settings import Settings, get_settings
 from bot.stance import OFFLINE, SentenceTable, sentence_table
-from bot.types import Brief, Card, Cite, Span, Stance
+from bot.stance_model import load_model
+from bot.types import Brief, Card, Cite, NoCard, NoCardReason, Span, Stance, TagCards
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -46,7 +50,6 @@ TAG_FROM_CONTENTION = 0.5
 
 _ASIDE = re.compile(r",\s*(?:such as|including|like|e\.g\.)[^,]{1,60},", re.I)
 _CLAUSE_END = re.compile(r",\s*(?:which|so|saving|often|from|because|while|but)\b|[;:—–]|\s-\s", re.I)
-_CLAUSE = re.compile(r",\s+(?:and|but|while|although|whereas)\s+|;\s+")
 
 _LEAD_ATTRIBUTION = re.compile(r"^(?:according to [^,]{1,80},\s*)", re.I)
 _TAIL_ATTRIBUTION = re.compile(
@@ -67,6 +70,9 @@ class Candidate:
     similarity: float
     stance: Stance | None = None
     """The key sentence's own stance when it differs from ``side`` (neutral evidence that still answers)."""
+    target: str = ""
+    """What the card must prove (its underline and highlight follow it): the contention's claim when empty, or the
+    point a rebuttal answers."""
 
 
 def check_count(value: object, name: str, limit: int, setting: str) -> int:
@@ -108,20 +114,85 @@ def brief(
     picker = Picker(table, resolved, settings)
     # With a model, pick spares: it confirms each card's side and the ones it puts elsewhere are left out.
     cards = picker.pick(pools, per_side if chat is None else 2 * per_side)
+    disagreed: set[str] = set()
     if chat is not None:
         for side in SIDES:
             confirmed = llm_confirm(chat, cards[side], resolved, side, settings, methods)[:per_side]
+            disagreed |= {c.contention for c in cards[side] if c not in confirmed}
             cards[side] = llm_tags(chat, confirmed, resolved, side, settings, methods)
+    report = coverage(resolved, table, cards, picker.dropped, time.perf_counter() - began, settings)
     return Brief(
         motion=resolved.text,
         pro=cards["pro"],
         con=cards["con"],
-        coverage=coverage(resolved, table, cards, picker.dropped, time.perf_counter() - began, settings),
+        coverage=report,
         model=model_name(settings),
         contentions={c.id: c.claim for c in resolved.contentions},
         discovered=[c.id for c in resolved.contentions if c.origin == "discovered"],
         methods=dict(methods),
+        no_cards=no_cards(
+            resolved, table, cards, pools, per_side, settings, verbatim_only=verbatim_only, disagreed=disagreed
+        ),
     )
+
+
+def cut_cards(
+    tag: str,
+    *,
+    n: int = 3,
+    source_id: str | None = None,
+    verbatim_only: bool = False,
+    settings: Settings | None = None,
+) -> TagCards:
+    """Return up to n verified cards that prove a tag you wrote, or why there are none.
+
+    The debater's own workflow: a tag in hand, find and cut the evidence. No motion and no side, so no stance
+    check: every sentence at least ``card_min_similarity`` similar to the tag can be a key sentence, and the cards
+    are cut as a brief's are (``bot.cutting``). ``source_id`` cuts from that source only; ``verbatim_only`` never
+    from digests. The cards' tag is yours (``tag_origin`` "your words") and their stance "neutral".
+    """
+    settings = settings or get_settings()
+    from bot.retrieval import check_query
+
+    text = check_query(tag, settings, what="tag")
+    n = check_count(n, "n", settings.brief_max_per_side, "BOT_BRIEF_MAX_PER_SIDE")
+    table = sentence_table(settings)
+    if source_id is not None and source_id not in table.rows_by_source:
+        source_info(source_id, settings)  # raises NotFoundError naming the id when it is not ingested at all
+        raise InputError(
+            f"The source {source_id!r} has no sentences a card can be cut from.", "Pick another source, or none."
+        )
+    sims = relevance(table, [text], settings)[:, 0]
+    searched = np.ones(len(sims), dtype=bool)
+    if source_id is not None:
+        searched &= np.array([sid == source_id for sid in table.source_ids], dtype=bool)
+    if verbatim_only:
+        searched &= ~table.digest
+    allowed = searched & (sims >= settings.card_min_similarity)
+    pool = [
+        Candidate(int(r), "pro", None, float(sims[r]), float(sims[r]), "neutral", text) for r in np.flatnonzero(allowed)
+    ]
+    pool.sort(key=lambda c: -c.score)
+    motion = Motion(id="tag", text=text, pro=(), con=())
+    picker = Picker(table, motion, settings, side_check=False)
+    cards = picker.pick({"tag": pool}, n)["tag"]
+    missing = None
+    if not cards:
+        best = int(np.argmax(np.where(searched, sims, -2.0))) if searched.any() else -1
+        closest = float(sims[best]) if best >= 0 else 0.0
+        where = table.source_ids[best] if best >= 0 else ""
+        if pool:
+            reason: NoCardReason = "overlap"
+            message = f"The {len(pool)} sentences close to it could not be cut into a card that matches its source."
+        else:
+            reason = "no-evidence"
+            message = (
+                f"No sentence in {'that source' if source_id else 'the sources'} is close enough to carry it: the "
+                f"closest ({where or 'none'}) is {closest:.2f} similar, below {settings.card_min_similarity:.2f} "
+                "(BOT_CARD_MIN_SIMILARITY)."
+            )
+        missing = NoCard("tag", text, "neutral", reason, message, round(closest, 3), where)
+    return TagCards(tag=text, cards=cards, no_card=missing, dropped=picker.dropped)
 
 
 def with_contentions(motion: Motion, table: SentenceTable, settings: Settings) -> Motion:
@@ -178,13 +249,18 @@ def candidates(
 class Picker:
     """Turns candidates into verified cards, best first, sharing one record of evidence already used."""
 
-    def __init__(self, table: SentenceTable, motion: Motion, settings: Settings) -> None:
+    def __init__(self, table: SentenceTable, motion: Motion, settings: Settings, *, side_check: bool = True) -> None:
         self.table = table
         self.motion = motion
-        self.labels = table.labels(motion, settings)
+        self.side_check = side_check
+        """False for cards on a tag the debater wrote (``cut_cards``): no side, so no sentence is refused for one."""
+        self.labels = table.labels(motion, settings) if side_check else np.full(len(table.texts), "neutral")
         self.settings = settings
         self.taken: list[tuple[str, int, int]] = []
         self.dropped = 0
+        self._sentences: dict[str, SourceSentences] = {}
+        self._side_p: dict[str, np.ndarray] = {}
+        self.unsure_below = load_model().unsure_below
 
     def pick(self, pools: dict[K, list[Candidate]], n: int) -> dict[K, list[Card]]:
         """Pick up to n cards from each pool, taking turns so no pool gets first choice of every paragraph."""
@@ -202,6 +278,17 @@ class Picker:
             if not progressed:
                 return out
 
+    def sentences(self, source_id: str) -> SourceSentences:
+        """Return every sentence of a source (cached for this picker)."""
+        if source_id not in self._sentences:
+            rows = self.table.rows_by_source[source_id]
+            text = source_text(source_id, self.settings)
+            self._sentences[source_id] = source_sentences(source_id, text, self.table.starts[rows], rows)
+        return self._sentences[source_id]
+
+    def _is_taken(self, source_id: str, start: int, end: int) -> bool:
+        return any(s == source_id and start < e and b < end for s, b, e in self.taken)
+
     def _next(self, pool: list[Candidate], used: dict[str, int]) -> Card | None:
         """Take the best remaining candidate (after penalties) that overlaps nothing used and verifies."""
         table = self.table
@@ -216,66 +303,91 @@ class Picker:
         while pool:
             best = max(pool, key=adjusted)
             pool.remove(best)
-            rows = evidence_window(table, best.row, best.side, self.labels, self.settings)
             sid = table.source_ids[best.row]
-            start, end = int(table.starts[rows[0]]), int(table.ends[rows[-1]])
-            if any(s == sid and start < e and b < end for s, b, e in self.taken):
+            if self._is_taken(sid, int(table.starts[best.row]), int(table.ends[best.row])):
                 continue
-            card = self._card(best, rows)
+            card = self._card(best)
             if card is None:
                 self.dropped += 1
                 continue
-            self.taken.append((sid, start, end))
+            self.taken.append((sid, card.start, card.end))
             for key in keys(best):
                 used[key] = used.get(key, 0) + 1
             return card
         return None
 
-    def _card(self, c: Candidate, rows: list[int]) -> Card | None:
+    def cut(self, c: Candidate) -> tuple[str, Cut]:
+        """Return the candidate's source text and its cut: evidence span, underline and highlight."""
+        from bot.embeddings import embed_query
+
+        table, settings = self.table, self.settings
+        sid = table.source_ids[c.row]
+        text = source_text(sid, settings)
+        sents = self.sentences(sid)
+        key = int(np.searchsorted(sents.starts, table.starts[c.row]))
+        target = c.target or (c.contention.claim if c.contention else self.motion.text)
+        has_row = sents.rows >= 0
+        relevance = np.where(has_row, table.vectors[sents.rows] @ embed_query(target, settings), -1.0)
+        other = "con" if c.side == "pro" else "pro"
+        against = has_row & (self.labels[sents.rows] == other)
+        # Padding from another paragraph must argue neither side or be a confident case of the card's side.
+        doubtful = np.zeros(len(sents.rows), dtype=bool)
+        if self.side_check:
+            side_p = self.side_p(c.side)[sents.rows]
+            doubtful = has_row & (self.labels[sents.rows] != "neutral") & (side_p < self.unsure_below)
+
+        def blocked(i: int) -> bool:
+            return bool(against[i]) or self._is_taken(sid, int(sents.starts[i]), int(sents.ends[i]))
+
+        return text, cut(
+            text,
+            sents,
+            key,
+            relevance,
+            blocked=blocked,
+            excluded=lambda i: bool(against[i]),
+            min_words=settings.card_min_words,
+            max_words=settings.card_max_words,
+            warrant=settings.card_min_similarity,
+            padding=lambda i: not doubtful[i],
+        )
+
+    def side_p(self, side: Side) -> np.ndarray:
+        """Return every sentence's P(side | argues) toward the motion (cached per side)."""
+        if side not in self._side_p:
+            self._side_p[side] = self.table.side_probability(self.motion, self.settings, side)
+        return self._side_p[side]
+
+    def _card(self, c: Candidate) -> Card | None:
         table = self.table
-        keys = [c.row]  # the read-aloud layer is the key sentence's claim, not every sentence of the card
+        text, layers = self.cut(c)
         if c.contention and c.similarity >= TAG_FROM_CONTENTION:
             tag = short_tag(c.contention.claim)
         else:
-            text = source_text(table.source_ids[c.row], self.settings)
             tag = short_tag(core_span(text, int(table.starts[c.row]), int(table.ends[c.row])).text)
-        verdict = table.verdict(c.row, self.motion, self.settings)
-        card = make_card(
-            table,
-            rows,
-            keys,
-            stance=c.stance or c.side,
-            score=c.score,
+        if self.side_check:
+            verdict = table.verdict(c.row, self.motion, self.settings)
+            confidence, unsure = verdict.side_confidence, verdict.unsure
+        else:
+            tag, confidence, unsure = c.target, 1.0, False
+        card = Card(
+            id=f"{table.source_ids[c.row]}:{layers.start}-{layers.end}",
             tag=tag,
+            cite=cite_of(table.source_ids[c.row], self.settings),
+            evidence=text[layers.start : layers.end],
+            start=layers.start,
+            end=layers.end,
+            highlight=layers.highlight,
+            stance=c.stance or c.side,
+            score=round(c.score, 4),
+            source_id=table.source_ids[c.row],
             contention=c.contention.id if c.contention else "",
-            settings=self.settings,
+            side_confidence=confidence,
+            side_unsure=unsure,
+            underline=layers.underline,
+            tag_origin=BOT_WORDS_LABEL if self.side_check else YOUR_WORDS_LABEL,
         )
-        return card and replace(card, side_confidence=verdict.side_confidence, side_unsure=verdict.unsure)
-
-
-def evidence_window(table: SentenceTable, row: int, side: Stance, labels: np.ndarray, settings: Settings) -> list[int]:
-    """Return a card's evidence rows: the key sentence and paragraph neighbours that do not take the other side."""
-    rows = [row]
-    length = int(table.ends[row] - table.starts[row])
-    sid, para = table.source_ids[row], int(table.paragraphs[row])
-    other = "con" if side == "pro" else "pro" if side == "con" else None
-
-    def fits(r: int) -> bool:
-        return (
-            0 <= r < len(table.texts)
-            and table.source_ids[r] == sid
-            and int(table.paragraphs[r]) == para
-            and labels[r] != other
-            and int(table.ends[r] - table.starts[min(rows[0], r)]) <= settings.card_max_chars
-            and length + int(table.ends[r] - table.starts[r]) + 1 <= settings.card_max_chars
-        )
-
-    for step in (1, -1):
-        nxt = (rows[-1] if step > 0 else rows[0]) + step
-        if fits(nxt):
-            length += int(table.ends[nxt] - table.starts[nxt]) + 1
-            rows = [*rows, nxt] if step > 0 else [nxt, *rows]
-    return rows
+        return card if verified(card, self.settings) else None
 
 
 def core_span(text: str, start: int, end: int) -> Span:
@@ -290,23 +402,6 @@ def core_span(text: str, start: int, end: int) -> Span:
     return Span(sentence[a:b], start + a, start + b)
 
 
-def claim_spans(text: str, start: int, end: int, stance: Stance) -> list[Span]:
-    """Return the clauses of a sentence's core that carry its claim: those holding a figure.
-
-    When no clause does (or every clause does), the whole core is the one span.
-    """
-    core = core_span(text, start, end)
-    pieces, at = [], 0
-    for match in _CLAUSE.finditer(core.text):
-        pieces.append((at, match.start()))
-        at = match.end()
-    pieces.append((at, len(core.text)))
-    keep = [(a, b) for a, b in pieces if b - a >= 12 and re.search(r"\d", core.text[a:b])]
-    if not keep or len(keep) == len(pieces):
-        return [core]
-    return [Span(core.text[a:b], core.start + a, core.start + b) for a, b in keep]
-
-
 def make_card(
     table: SentenceTable,
     rows: Sequence[int],
@@ -318,18 +413,17 @@ def make_card(
     contention: str,
     settings: Settings,
     highlight: tuple[Span, ...] | None = None,
+    underline: tuple[Span, ...] = (),
 ) -> Card | None:
     """Build a card from consecutive sentence rows of one source; None if it does not match the source.
 
-    The highlight is the claim-carrying clauses of ``key_rows`` unless given.
+    The highlight is the claim-carrying core of each of ``key_rows`` unless given.
     """
     sid = table.source_ids[rows[0]]
     text = source_text(sid, settings)
     start, end = int(table.starts[rows[0]]), int(table.ends[rows[-1]])
     if highlight is None:
-        highlight = tuple(
-            span for r in key_rows for span in claim_spans(text, int(table.starts[r]), int(table.ends[r]), stance)
-        )
+        highlight = tuple(core_span(text, int(table.starts[r]), int(table.ends[r])) for r in key_rows)
     card = Card(
         id=f"{sid}:{start}-{end}",
         tag=tag,
@@ -342,6 +436,7 @@ def make_card(
         score=round(score, 4),
         source_id=sid,
         contention=contention,
+        underline=underline,
     )
     return card if verified(card, settings) else None
 
@@ -362,16 +457,22 @@ def cite_of(source_id: str, settings: Settings) -> Cite:
 
 
 def verified(card: Card, settings: Settings) -> bool:
-    """Return True when the card's evidence and highlights are the source's exact words at their offsets."""
+    """Return True when the card's evidence, underline and highlight are the source's exact words at their offsets,
+    the layers inside the evidence and every highlight inside the underline (when the card has one)."""
     try:
         text = source_text(card.source_id, settings)
     except NotFoundError:
         return False
     if not card.evidence.strip() or text[card.start : card.end] != card.evidence:
         return False
-    return all(
-        card.start <= h.start < h.end <= card.end and text[h.start : h.end] == h.text and h.text.strip()
-        for h in card.highlight
+
+    def exact(span: Span) -> bool:
+        return card.start <= span.start < span.end <= card.end and text[span.start : span.end] == span.text != ""
+
+    if not all(exact(s) and s.text.strip() for s in (*card.highlight, *card.underline)):
+        return False
+    return not card.underline or all(
+        any(u.start <= h.start and h.end <= u.end for u in card.underline) for h in card.highlight
     )
 
 
@@ -424,6 +525,78 @@ def coverage(
     report["unverified_dropped"] = dropped
     report["seconds"] = round(seconds, 3)
     return report
+
+
+def no_cards(
+    motion: Motion,
+    table: SentenceTable,
+    cards: dict[Side, list[Card]],
+    pools: dict[Side, list[Candidate]],
+    per_side: int,
+    settings: Settings,
+    *,
+    verbatim_only: bool = False,
+    disagreed: set[str] | None = None,
+) -> list[NoCard]:
+    """Return each contention without a card, with the reason in a word and in a sentence."""
+    carded = {card.contention for side in SIDES for card in cards[side]}
+    labels = table.labels(motion, settings)
+    threshold = settings.card_min_similarity
+    out = []
+    for side in SIDES:
+        own = [c for c in motion.side(side) if c.id not in carded]
+        if not own:
+            continue
+        sims = relevance(table, [c.claim for c in own], settings)
+        with_candidates = {c.contention.id for c in pools[side] if c.contention}
+        for j, contention in enumerate(own):
+            column = sims[:, j] if len(table.texts) else np.zeros(0)
+            best = int(np.argmax(column)) if len(column) else -1
+            closest = float(column[best]) if best >= 0 else 0.0
+            where = table.source_ids[best] if best >= 0 else ""
+            close = column >= threshold
+            reason: NoCardReason
+            if not close.any():
+                reason = "no-evidence"
+                message = (
+                    f"No sentence in the sources is close enough to carry it: the closest ({where or 'none'}) is "
+                    f"{closest:.2f} similar, below {threshold:.2f} (BOT_CARD_MIN_SIMILARITY)."
+                )
+            elif contention.id not in with_candidates:
+                reason = "other-side"
+                n_other = int((close & (labels != side) & (labels != "neutral")).sum())
+                n_neutral = int((close & (labels == "neutral")).sum())
+                n_digest = int((close & (labels == side) & table.digest).sum()) if verbatim_only else 0
+                message = (
+                    f"{int(close.sum())} sentences are close to it, but none can be a {side} card: the stance model "
+                    f"reads {n_other} as taking the other side and {n_neutral} as arguing neither"
+                    + (f"; {n_digest} are from digests (verbatim only)" if n_digest else "")
+                    + "."
+                )
+            elif contention.id in (disagreed or set()):
+                reason = "model-disagreed"
+                message = "The model read the evidence the bot found for it as not taking this side."
+            elif len(cards[side]) >= per_side:
+                reason = "no-room"
+                message = (
+                    f"It has evidence, but the side's {per_side} cards went to closer evidence for other contentions; "
+                    "ask for more cards per side."
+                )
+            else:
+                reason = "overlap"
+                message = "Its evidence is already in other cards of this brief (no two cards share a sentence)."
+            out.append(
+                NoCard(
+                    contention=contention.id,
+                    claim=contention.claim,
+                    side=side,
+                    reason=reason,
+                    message=message,
+                    closest=round(closest, 3),
+                    closest_source=where,
+                )
+            )
+    return out
 
 
 def llm_tags(

@@ -196,6 +196,7 @@ def _point(
             contention=point_id,
             settings=settings,
             highlight=(Span(sentence[a:b], start + a, start + b),),
+            underline=(Span(sentence, start, start + len(sentence)),),  # the warrant: the sentence giving the figure
         )
         if card is not None:
             seen.add((sid, _number(value)))

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.phrases import BOT_WORDS_LABEL
 from bot.types import Card, to_dict
 
 
@@ -23,7 +22,19 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the brief as JSON")
     p.add_argument("--docx", type=Path, metavar="FILE", help="also write a Verbatim-style .docx")
     p.add_argument("--md", type=Path, metavar="FILE", help="also write Markdown")
+    p.add_argument("--shrink", action="store_true", help="in the exports, print text that is not underlined small")
     p.set_defaults(func=_cmd_brief)
+
+    p = sub.add_parser("cut", help="cut cards for a tag you wrote (no motion, no side): the evidence that proves it")
+    p.add_argument("tag", help="the tag: the claim the card must prove, in your words")
+    p.add_argument("-n", type=int, default=3, help="cards (default 3)")
+    p.add_argument("--source", metavar="ID", help="cut from this source only (ids: python -m bot sources)")
+    p.add_argument("--verbatim-only", action="store_true", help="cut cards only from verbatim sources (no digests)")
+    p.add_argument("--json", action="store_true", help="print the cards as JSON")
+    p.add_argument("--docx", type=Path, metavar="FILE", help="also write a Verbatim-style .docx")
+    p.add_argument("--md", type=Path, metavar="FILE", help="also write Markdown")
+    p.add_argument("--shrink", action="store_true", help="in the exports, print text that is not underlined small")
+    p.set_defaults(func=_cmd_cut)
 
     p = sub.add_parser("rebut", help="answer-to blocks: the other side's evidence against an argument")
     p.add_argument("argument", help="the opponent's argument: a sentence or a pasted card")
@@ -46,31 +57,39 @@ def _card_lines(card: Card, indent: str = "   ") -> str:
 
     bold, rest = cite_parts(card)
     marks = " | ".join(h.text for h in card.highlight)
+    under = " | ".join(u.text for u in card.underline)
     return (
-        f"{indent}[{card.side_label}] {card.tag}  ({BOT_WORDS_LABEL})\n"
+        f"{indent}[{card.side_label}] {card.tag}  ({card.tag_origin})\n"
         f"{indent}{bold}, {rest}\n"
         f"{indent}{card.source_id}[{card.start}:{card.end}]: {card.evidence}\n"
+        + (f"{indent}underlined: {under}\n" if under else "")
         + (f"{indent}read: {marks}\n" if marks else "")
     )
 
 
-def _cmd_brief(args: argparse.Namespace) -> int:
-    from bot.brief import brief
-
-    result = brief(args.motion, per_side=args.per_side, verbatim_only=args.verbatim_only)
+def _write_exports(args: argparse.Namespace, docx: Any, markdown: Any) -> None:
+    """Write the --docx and --md files with the given writers (Markdown errors say what to do)."""
     if args.docx:
-        from bot.export import brief_to_docx
-
-        brief_to_docx(result, args.docx)
+        docx(args.docx)
     if args.md:
-        from bot.export import brief_to_markdown
-
         try:
-            args.md.write_text(brief_to_markdown(result), encoding="utf-8")
+            args.md.write_text(markdown(), encoding="utf-8")
         except OSError as exc:
             from bot.errors import InputError
 
             raise InputError(f"Cannot write {args.md}: {exc}.", "Pick a folder you can write to.") from exc
+
+
+def _cmd_brief(args: argparse.Namespace) -> int:
+    from bot.brief import brief
+    from bot.export import brief_to_docx, brief_to_markdown
+
+    result = brief(args.motion, per_side=args.per_side, verbatim_only=args.verbatim_only)
+    _write_exports(
+        args,
+        lambda path: brief_to_docx(result, path, shrink=args.shrink),
+        lambda: brief_to_markdown(result, shrink=args.shrink),
+    )
     if args.json:
         _print_json(result)
         return 0
@@ -81,9 +100,34 @@ def _cmd_brief(args: argparse.Namespace) -> int:
         print(f"== {side.upper()}: {len(cards)} cards from {len(sources)} sources")
         for i, card in enumerate(cards, 1):
             print(f"{i}." + _card_lines(card)[2:])
-    missing = result.coverage.get("contentions_without_evidence") or []
-    if missing:
-        print("Contentions with no evidence in the sources: " + ", ".join(missing))
+    for missing in result.no_cards:
+        print(f"No card for {missing.side} {missing.contention} ({missing.claim}): {missing.message}")
+    for label, path in (("docx", args.docx), ("markdown", args.md)):
+        if path:
+            print(f"wrote {label}: {path}")
+    return 0
+
+
+def _cmd_cut(args: argparse.Namespace) -> int:
+    from bot.brief import cut_cards
+    from bot.export import cards_to_docx, cards_to_markdown
+
+    result = cut_cards(args.tag, n=args.n, source_id=args.source, verbatim_only=args.verbatim_only)
+    if result.cards:
+        _write_exports(
+            args,
+            lambda path: cards_to_docx(result.cards, path, result.tag, shrink=args.shrink),
+            lambda: cards_to_markdown(result.cards, result.tag, shrink=args.shrink),
+        )
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"Tag: {result.tag}  ({len(result.cards)} cards)\n")
+    for i, card in enumerate(result.cards, 1):
+        print(f"{i}." + _card_lines(card)[2:])
+    if result.no_card is not None:
+        print(f"No card: {result.no_card.message}")
+        return 1
     for label, path in (("docx", args.docx), ("markdown", args.md)):
         if path:
             print(f"wrote {label}: {path}")

@@ -62,6 +62,7 @@ def card_from_dict(data: dict[str, Any]) -> Card:
         **{k: v for k, v in dict(data.get("cite") or {}).items() if k in {f.name for f in fields(Cite)}}
     )
     values["highlight"] = tuple(Span(**h) for h in data.get("highlight") or [])
+    values["underline"] = tuple(Span(**u) for u in data.get("underline") or [])
     return Card(**values)
 
 

@@ -2,14 +2,19 @@
 
 Verbatim, the debate community's Word template, files evidence under four heading levels: Pocket (Heading 1,
 here the motion or file title), Hat (Heading 2, the side), Block (Heading 3, the contention) and Tag (Heading 4,
-the card's claim in the debater's words). Under each tag comes the cite line, with the author and year in bold,
-then the evidence in normal text with the part read aloud underlined and highlighted.
+the card's claim). Under each tag comes the cite line, "Lastname YY" in Verbatim's Cite character style ("Style 13
+pt Bold") and the rest of the cite in plain text, then the evidence: the underline (the warrant) in Verbatim's
+"Style Underline" character style, and inside it the part read aloud, also highlighted (yellow, Verbatim's default
+highlight colour). The style names (and their Verbatim aliases "Cite" and "Underline") match Verbatim 6's template,
+so a Verbatim user's own formatting takes over when the file is opened there. ``shrink=True`` prints the text that
+is not underlined small (8 pt), as Verbatim's Shrink does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.errors import InputError
 from bot.phrases import BOT_WORDS_LABEL, DIGEST_LABEL
@@ -46,21 +51,31 @@ def _blocks(cards: Sequence[Card], contentions: dict[str, str]) -> list[Block]:
     return [(contentions.get(k) or k or OTHER_BLOCK, groups[k]) for k in keys]
 
 
-def segments(card: Card) -> list[tuple[str, bool]]:
-    """Split a card's evidence into (text, highlighted) runs by its highlight offsets."""
-    marks = sorted((max(h.start, card.start), min(h.end, card.end)) for h in card.highlight)
-    out: list[tuple[str, bool]] = []
-    at = card.start
-    for start, end in marks:
-        start = max(start, at)
-        if end <= start:
-            continue
-        if start > at:
-            out.append((card.evidence[at - card.start : start - card.start], False))
-        out.append((card.evidence[start - card.start : end - card.start], True))
-        at = end
-    if at < card.end:
-        out.append((card.evidence[at - card.start :], False))
+PLAIN, UNDERLINE, HIGHLIGHT = 0, 1, 2
+"""A run's layer: not read, underlined (the warrant), highlighted (read aloud; always underlined too)."""
+CITE_STYLE, UNDERLINE_STYLE = "Style 13 pt Bold", "Style Underline"
+"""Verbatim 6's character styles for the cite's name and year and for underlined card text."""
+VERBATIM_ALIASES = {CITE_STYLE: "Cite", UNDERLINE_STYLE: "Underline"}
+SHRUNK_PT = 8
+
+
+def segments(card: Card) -> list[tuple[str, int]]:
+    """Split a card's evidence into (text, layer) runs: PLAIN, UNDERLINE or HIGHLIGHT, by the layers' offsets.
+
+    A card without an underline of its own (saved before the layer existed) has its highlight underlined too.
+    """
+    n = card.end - card.start
+    layer = [PLAIN] * n
+    for spans, value in ((card.underline_layer, UNDERLINE), (card.highlight, HIGHLIGHT)):
+        for span in spans:
+            for i in range(max(span.start, card.start) - card.start, min(span.end, card.end) - card.start):
+                layer[i] = value
+    out: list[tuple[str, int]] = []
+    at = 0
+    for i in range(1, n + 1):
+        if i == n or layer[i] != layer[at]:
+            out.append((card.evidence[at:i], layer[at]))
+            at = i
     return out
 
 
@@ -91,12 +106,29 @@ def _docx_path(path: str | Path) -> Path:
     return target
 
 
-def _write_docx(title: str, intro: str, hats: list[Hat], path: str | Path) -> Path:
+def _verbatim_styles(doc: Any) -> None:
+    """Add Verbatim's Cite and Underline character styles (same names, aliases and formatting as Verbatim 6)."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    for name, size, bold, underline in ((CITE_STYLE, 13, True, False), (UNDERLINE_STYLE, 11, False, True)):
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+        style.font.size, style.font.bold, style.font.underline = Pt(size), bold, underline
+        aliases = OxmlElement("w:aliases")
+        aliases.set(qn("w:val"), VERBATIM_ALIASES[name])
+        style.element.find(qn("w:name")).addnext(aliases)
+
+
+def _write_docx(title: str, intro: str, hats: list[Hat], path: str | Path, *, shrink: bool = False) -> Path:
     from docx import Document
     from docx.enum.text import WD_COLOR_INDEX
+    from docx.shared import Pt
 
     target = _docx_path(path)
     doc = Document()
+    _verbatim_styles(doc)
     doc.add_heading(title, level=1)
     if intro:
         doc.add_paragraph(intro)
@@ -110,13 +142,17 @@ def _write_docx(title: str, intro: str, hats: list[Hat], path: str | Path) -> Pa
                     doc.add_paragraph(f"[{card.side_label}]")
                 bold, rest = cite_parts(card)
                 cite = doc.add_paragraph()
-                cite.add_run(bold).bold = True
+                cite.add_run(bold, style=CITE_STYLE).bold = True
                 cite.add_run(f", {rest}" if rest else "")
                 body = doc.add_paragraph()
-                for text, marked in segments(card):
-                    run = body.add_run(text)
-                    if marked:
-                        run.underline = True
+                for text, layer in segments(card):
+                    if layer == PLAIN:
+                        run = body.add_run(text)
+                        if shrink:
+                            run.font.size = Pt(SHRUNK_PT)
+                        continue
+                    run = body.add_run(text, style=UNDERLINE_STYLE)
+                    if layer == HIGHLIGHT:
                         run.font.highlight_color = WD_COLOR_INDEX.YELLOW
     try:
         doc.save(str(target))
@@ -129,7 +165,19 @@ def _md_escape(text: str) -> str:
     return "".join(f"\\{ch}" if ch in "\\`*_[]<>#|" else ch for ch in text)
 
 
-def _markdown(title: str, intro: str, hats: list[Hat]) -> str:
+def _md_run(text: str, layer: int, shrink: bool) -> str:
+    """Return one run as Markdown: read aloud in bold and underlined, the underline as <u>, the rest plain."""
+    if not text.strip():
+        return _md_escape(text)
+    lead, core, trail = text[: len(text) - len(text.lstrip())], text.strip(), text[len(text.rstrip()) :]
+    if layer == HIGHLIGHT:
+        return f"{lead}**<u>{_md_escape(core)}</u>**{trail}"
+    if layer == UNDERLINE:
+        return f"{lead}<u>{_md_escape(core)}</u>{trail}"
+    return f"{lead}<small>{_md_escape(core)}</small>{trail}" if shrink else _md_escape(text)
+
+
+def _markdown(title: str, intro: str, hats: list[Hat], *, shrink: bool = False) -> str:
     lines = [f"# {_md_escape(title)}", ""]
     if intro:
         lines += [_md_escape(intro), ""]
@@ -139,7 +187,7 @@ def _markdown(title: str, intro: str, hats: list[Hat]) -> str:
             lines += [f"### {_md_escape(block)}", ""]
             for card in cards:
                 bold, rest = cite_parts(card)
-                body = "".join(f"**{_md_escape(t)}**" if m and t.strip() else _md_escape(t) for t, m in segments(card))
+                body = "".join(_md_run(t, layer, shrink) for t, layer in segments(card))
                 lines += [
                     f"#### {_md_escape(card.tag)}",
                     "",
@@ -154,32 +202,34 @@ def _markdown(title: str, intro: str, hats: list[Hat]) -> str:
 
 def _brief_intro(brief: Brief) -> str:
     cov = brief.coverage
-    parts = [f"Tags are the {BOT_WORDS_LABEL}; evidence is verbatim, the read-aloud part highlighted."]
+    parts = [
+        f"Tags are the {BOT_WORDS_LABEL}; evidence is verbatim: the warrant underlined, the part read aloud "
+        "highlighted inside it."
+    ]
     if cov:
         parts.append(
             f"Pro: {len(brief.pro)} cards from {len(cov.get('pro', {}).get('sources', []))} sources; "
             f"con: {len(brief.con)} cards from {len(cov.get('con', {}).get('sources', []))} sources."
         )
-        if cov.get("contentions_without_evidence"):
-            parts.append("No evidence found for: " + ", ".join(cov["contentions_without_evidence"]) + ".")
+    parts += [f"No card for {n.contention} ({n.claim}): {n.message}" for n in brief.no_cards]
     return " ".join(parts)
 
 
-def brief_to_docx(brief: Brief, path: str | Path) -> Path:
-    """Write a brief as a Verbatim-style .docx and return its path."""
-    return _write_docx(brief.motion, _brief_intro(brief), brief_sections(brief), path)
+def brief_to_docx(brief: Brief, path: str | Path, *, shrink: bool = False) -> Path:
+    """Write a brief as a Verbatim-style .docx and return its path (``shrink``: text not underlined at 8 pt)."""
+    return _write_docx(brief.motion, _brief_intro(brief), brief_sections(brief), path, shrink=shrink)
 
 
-def brief_to_markdown(brief: Brief) -> str:
-    """Return a brief as Markdown (same outline as the .docx; highlights in bold)."""
-    return _markdown(brief.motion, _brief_intro(brief), brief_sections(brief))
+def brief_to_markdown(brief: Brief, *, shrink: bool = False) -> str:
+    """Return a brief as Markdown (same outline as the .docx; underline as <u>, read aloud in bold too)."""
+    return _markdown(brief.motion, _brief_intro(brief), brief_sections(brief), shrink=shrink)
 
 
-def cards_to_docx(cards: Sequence[Card], path: str | Path, title: str = "Evidence") -> Path:
+def cards_to_docx(cards: Sequence[Card], path: str | Path, title: str = "Evidence", *, shrink: bool = False) -> Path:
     """Write loose cards (a debater's evidence file) as a Verbatim-style .docx and return its path."""
-    return _write_docx(title, "", card_sections(cards), path)
+    return _write_docx(title, "", card_sections(cards), path, shrink=shrink)
 
 
-def cards_to_markdown(cards: Sequence[Card], title: str = "Evidence") -> str:
+def cards_to_markdown(cards: Sequence[Card], title: str = "Evidence", *, shrink: bool = False) -> str:
     """Return loose cards as Markdown, grouped by stance and contention."""
-    return _markdown(title, "", card_sections(cards))
+    return _markdown(title, "", card_sections(cards), shrink=shrink)

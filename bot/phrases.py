@@ -13,6 +13,9 @@ CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 BOT_WORDS_LABEL = "bot's words"
 """How text the bot wrote itself (tags, analytic lines) is labelled: never evidence."""
 
+YOUR_WORDS_LABEL = "your words"
+"""A card's tag as the debater wrote it (``cut_cards``)."""
+
 DIGEST_LABEL = (
     "digest: the project's summary of the original, not the author's words; cut the card from the original before "
     "reading it in a round"

@@ -110,7 +110,7 @@ def answer_pool(
         score = POINT_WEIGHT * float(to_point[row]) + (1 - POINT_WEIGHT) * sim_target
         if max(float(to_point[row]), sim_target) >= settings.card_min_similarity:
             contention = targets[best] if targets else None
-            out.append(Candidate(int(row), side, contention, score, float(to_point[row])))
+            out.append(Candidate(int(row), side, contention, score, float(to_point[row]), target=point))
     out.sort(key=lambda c: -c.score)
     return out
 

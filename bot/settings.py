@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -210,6 +210,15 @@ class Settings(BaseSettings):
             raise ValueError("a stop sequence cannot be empty")
         return value
 
+    @model_validator(mode="after")
+    def _card_words(self) -> Settings:
+        if self.card_min_words > self.card_max_words:
+            raise ValueError(
+                f"BOT_CARD_MIN_WORDS ({self.card_min_words}) is above BOT_CARD_MAX_WORDS ({self.card_max_words}); "
+                "set the minimum at or below the maximum"
+            )
+        return self
+
     @field_validator("auth")
     @classmethod
     def _auth_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -263,8 +272,19 @@ class Settings(BaseSettings):
         description="A card's key sentence must be at least this similar (cosine) to the contention or argument it "
         "answers; contentions with nothing above it are reported as without evidence.",
     )
-    card_max_chars: int = Field(
-        default=600, ge=80, le=5000, description="Longest card evidence: the key sentence plus neighbours up to this."
+    card_min_words: int = Field(
+        default=60,
+        ge=1,
+        le=5000,
+        description="Shortest card evidence in words: a key paragraph shorter than this takes in the sentences "
+        "next to it (whole sentences; never past another card or a sentence of the other side).",
+    )
+    card_max_words: int = Field(
+        default=1200,
+        ge=20,
+        le=10000,
+        description="Longest card evidence in words: the key paragraph whole when it fits, else the window of it "
+        "holding the most warrant; neighbouring paragraphs that carry the claim join while the card fits.",
     )
     debate_llm_concurrency: int = Field(
         default=4, ge=1, le=64, description="LLM requests sent at once for stance, tags and analysis."

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from bot.phrases import BOT_WORDS_LABEL as BOT_WORDS
 
 Stance = Literal["pro", "con", "neutral"]
+NoCardReason = Literal["no-evidence", "other-side", "model-disagreed", "overlap", "no-room"]
 
 
 def web_url(url: str) -> str:
@@ -234,6 +235,14 @@ class Card:
     """The side is a guess: the app and exports say "side unsure"."""
     tag_method: str = ""
     """Who wrote the tag when a model is set: "llm: <model>", or why the extractive tag was kept; "" without one."""
+    underline: tuple[Span, ...] = ()
+    """The warrant: the clauses that prove the tag. The highlight (what is read aloud) lies inside it; a card
+    without an underline (saved before the layer existed, or an answer's quote) reads its highlight as both."""
+
+    @property
+    def underline_layer(self) -> tuple[Span, ...]:
+        """Return the underline, or the highlight where the card has no underline layer of its own."""
+        return self.underline or self.highlight
 
     @property
     def side_label(self) -> str:
@@ -243,6 +252,37 @@ class Card:
         if self.side_unsure:
             return f"side unsure ({self.stance} {self.side_confidence:.2f})"
         return f"likely {self.stance} ({self.side_confidence:.2f})"
+
+
+@dataclass(frozen=True)
+class NoCard:
+    """A contention that got no card, and why: the bot says so rather than cutting a weak card."""
+
+    contention: str
+    """The contention's id."""
+    claim: str
+    side: Stance
+    reason: NoCardReason
+    """"no-evidence": no sentence is close enough; "other-side": the close sentences argue against the side or
+    neither; "model-disagreed": the model put the evidence found on the other side; "overlap": its evidence is
+    already in other cards; "no-room": the side's cards went to closer evidence (ask for more cards per side)."""
+    message: str
+    """The reason in words, with the closest sentence's similarity and source."""
+    closest: float = 0.0
+    """Similarity of the closest sentence of any side in the sources."""
+    closest_source: str = ""
+
+
+@dataclass
+class TagCards:
+    """Cards cut for a tag the debater wrote (``cut_cards``), or why there are none."""
+
+    tag: str
+    cards: list[Card]
+    no_card: NoCard | None = None
+    """Set when no card could be cut: the reason, with the closest sentence's similarity."""
+    dropped: int = 0
+    """Cards that failed the check against the stored source and were left out."""
 
 
 @dataclass
@@ -258,6 +298,8 @@ class Brief:
     """Claim of each contention id the cards' ``contention`` fields name (pro first, in the motion's order)."""
     discovered: list[str] = field(default_factory=list)
     """Ids of the contentions the bot discovered from the sources (their claims are source sentences it chose)."""
+    no_cards: list[NoCard] = field(default_factory=list)
+    """The contentions without a card, each with the reason."""
     methods: dict[str, int] = field(default_factory=dict)
     """With a model: how many stance checks and tags each method made ("stance: llm: ...", "tag: extractive (...)")."""
 

@@ -26,6 +26,8 @@ CSS = """
 .refusal { border-left: 4px solid #b45309; padding-left: 8px; }
 .card { border: 1px solid #d4d4d8; border-radius: 6px; padding: 8px; margin: 6px 0; }
 .card mark { background: #fde047; text-decoration: underline; }
+.card u { text-decoration: underline; }
+.no-card { border-left: 4px solid #b45309; padding-left: 8px; }
 .bot-words { font-size: 0.8em; color: #6b7280; }
 .stance-pro { color: #15803d; } .stance-con { color: #b91c1c; } .stance-neutral { color: #6b7280; }
 .unsupported { color: #9ca3af; text-decoration: line-through; } .why { font-size: 0.8em; color: #b45309; }
@@ -102,18 +104,17 @@ def link(url: str, label: str) -> str:
 
 
 def card_html(card: Card) -> str:
-    """Render a card: tag (bot's words), cite with author and year bold, evidence with highlights marked."""
-    from bot.export import cite_parts
+    """Render a card: tag (bot's words), cite with author and year bold, evidence with its two layers: the
+    underline (the warrant) as <u>, the highlight (read aloud) inside it as <mark>."""
+    from bot.export import HIGHLIGHT, UNDERLINE, cite_parts, segments
 
     cite = card.cite
     bold, rest = cite_parts(card)
     cite_rest = esc(rest).replace(esc(cite.url), link(cite.url, cite.url)) if cite.url else esc(rest)
-    pieces, at = [], card.start
-    for span in sorted(card.highlight, key=lambda s: s.start):
-        pieces.append(esc(card.evidence[at - card.start : span.start - card.start]))
-        pieces.append(f"<mark>{esc(span.text)}</mark>")
-        at = span.end
-    pieces.append(esc(card.evidence[at - card.start :]))
+    tags = {HIGHLIGHT: ("<mark>", "</mark>"), UNDERLINE: ("<u>", "</u>")}
+    pieces = [
+        f"{tags[layer][0]}{esc(text)}{tags[layer][1]}" if layer in tags else esc(text) for text, layer in segments(card)
+    ]
     return (
         f'<div class="card"><p><b>{esc(card.tag)}</b> <span class="bot-words">({esc(card.tag_origin)})</span> '
         f'<span class="stance-{esc(card.stance)}">[{esc(card.side_label)}]</span></p>'
@@ -126,8 +127,16 @@ def card_html(card: Card) -> str:
 
 def brief_html(brief: Brief) -> tuple[str, str, str]:
     """Render the pro cards, the con cards and the coverage report."""
-    pro = "".join(card_html(c) for c in brief.pro) or "<p>No pro evidence found.</p>"
-    con = "".join(card_html(c) for c in brief.con) or "<p>No con evidence found.</p>"
+    missing = {
+        side: "".join(
+            f'<p class="no-card"><b>No card</b> for {esc(n.contention)} ({esc(n.claim)}): {esc(n.message)}</p>'
+            for n in brief.no_cards
+            if n.side == side
+        )
+        for side in ("pro", "con")
+    }
+    pro = ("".join(card_html(c) for c in brief.pro) or "<p>No pro evidence found.</p>") + missing["pro"]
+    con = ("".join(card_html(c) for c in brief.con) or "<p>No con evidence found.</p>") + missing["con"]
     cov = brief.coverage
     lines = [f"- **{k}**: {esc(json.dumps(v, ensure_ascii=False))}" for k, v in cov.items()]
     if brief.methods:

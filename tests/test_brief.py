@@ -1,40 +1,49 @@
-"""brief(): balanced, verified cards from several sources per side; contentions, inputs, LLM tags, CLI."""
+"""brief() and cut_cards(): verified cards (evidence span, underline, highlight) from several sources per side;
+contentions, "no card" and why, inputs, LLM tags, CLI."""
 
 from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bot.__main__ import main
-from bot.brief import brief, short_tag, verified
+from bot.brief import brief, cut_cards, short_tag, verified
 from bot.chunking import split_sentences
-from bot.errors import InputError
-from bot.manifest import source_text
-from bot.phrases import BOT_WORDS_LABEL
+from bot.cutting import HIGHLIGHT_MAX, HIGHLIGHT_MIN, SourceSentences, evidence_span, word_count
+from bot.errors import InputError, NotFoundError
+from bot.evidence import card_from_dict
+from bot.manifest import list_sources, source_text
+from bot.phrases import BOT_WORDS_LABEL, YOUR_WORDS_LABEL
 from bot.settings import Settings
-from bot.types import Card
+from bot.types import Card, to_dict
+from tests.conftest import make_settings
 from tests.test_stance import RecordingChat, fake_llm_fixture  # noqa: F401 - provides the fake_llm fixture
 
 MOTION = "El Salvador's mass-incarceration policy, symbolised by CECOT, is justified"
 
 
 def assert_cards_exact(cards: list[Card], s: Settings) -> None:
-    """Every card is the source's exact words, whole sentences, highlights inside; no two cards overlap."""
+    """Every card is the source's exact words, whole sentences, both layers inside and the highlight inside the
+    underline; no two cards overlap."""
     for card in cards:
         text = source_text(card.source_id, s)
         assert text[card.start : card.end] == card.evidence
         sentences = split_sentences(text)
         assert card.start in {a for a, _ in sentences} and card.end in {b for _, b in sentences}
-        assert card.highlight
+        assert card.highlight and card.underline
+        for span in (*card.highlight, *card.underline):
+            assert card.start <= span.start < span.end <= card.end
+            assert text[span.start : span.end] == span.text
         for h in card.highlight:
-            assert card.start <= h.start < h.end <= card.end
-            assert text[h.start : h.end] == h.text
+            assert any(u.start <= h.start and h.end <= u.end for u in card.underline), (card.id, h)
     for i, a in enumerate(cards):
         for b in cards[i + 1 :]:
             assert a.source_id != b.source_id or a.end <= b.start or b.end <= a.start, (a.id, b.id)
@@ -150,7 +159,9 @@ def test_cli_brief(corpus_index: Settings, use_env: Any, capsys: pytest.CaptureF
     assert main(["brief", MOTION, "--per-side", "2", "--json", "--md", str(md)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data["pro"]) == 2 and len(data["con"]) == 2
-    assert data["pro"][0]["evidence"] in md.read_text(encoding="utf-8").replace("**", "").replace("\\", "")
+    assert data["pro"][0]["underline"] and data["pro"][0]["highlight"]
+    plain = re.sub(r"</?u>|\*\*|\\", "", md.read_text(encoding="utf-8"))
+    assert data["pro"][0]["evidence"] in plain
     assert main(["brief", MOTION, "--per-side", "1"]) == 0
     out = capsys.readouterr().out
     assert "== PRO: 1 cards" in out and "== CON: 1 cards" in out and BOT_WORDS_LABEL in out
@@ -170,7 +181,6 @@ def test_tags_are_short_and_never_cut_with_an_ellipsis(corpus_index: Settings) -
 def test_full_cite_with_qualifications_and_access_date(tmp_path: Path) -> None:
     from bot.export import cite_parts
     from bot.ingest import ingest
-    from tests.conftest import make_settings
 
     folder = tmp_path / "corpus"
     folder.mkdir()
@@ -188,3 +198,146 @@ def test_full_cite_with_qualifications_and_access_date(tmp_path: Path) -> None:
     assert bold == "Lopez 23"
     assert "professor of criminology" in rest and "2023-05-02" in rest and '"Prison study"' in rest
     assert "Fixture Review" in rest and "https://example.org/study" in rest and "accessed 20" in rest
+
+
+# --- cutting: the evidence span, the two layers, "no card" ------------------------------------------------------
+
+
+def _sentences(words_per_sentence: list[int], paragraphs: list[int]) -> SourceSentences:
+    """A made-up source: sentences of the given lengths on the given lines, every one in the sentence table."""
+    starts = np.cumsum([0] + [10 * n + 1 for n in words_per_sentence[:-1]])
+    return SourceSentences(
+        source_id="made-up",
+        starts=starts,
+        ends=starts + 10 * np.array(words_per_sentence),
+        paragraphs=np.array(paragraphs),
+        words=np.array(words_per_sentence),
+        rows=np.arange(len(words_per_sentence)),
+    )
+
+
+def test_evidence_span_takes_the_paragraph_then_the_paragraphs_that_carry_the_claim() -> None:
+    # Paragraphs: 0 = sentences 0-1, 1 = 2-4 (the key, 3), 2 = 5, 3 = 6-7 (carries the claim: sentence 7).
+    sents = _sentences([10, 10, 10, 10, 10, 10, 10, 10], [0, 0, 2, 2, 2, 4, 6, 6])
+    relevance = np.array([0.1, 0.1, 0.2, 0.6, 0.2, 0.15, 0.1, 0.5])
+    never = lambda i: False  # noqa: E731
+
+    def span(**kw: Any) -> tuple[int, int]:
+        args = {"min_words": 1, "max_words": 1000, "warrant": 0.3} | kw
+        return evidence_span(sents, 3, relevance, never, **args)
+
+    assert span(max_words=30) == (2, 4)  # the key paragraph, whole
+    assert span(max_words=20) in {(2, 3), (3, 4)}  # too long: a window of it around the key
+    assert span(max_words=10) == (3, 3)
+    assert span(min_words=40, max_words=40) == (2, 5)  # the neighbour closer to the claim, up to the minimum
+    # Paragraph 3 carries the claim: it joins once paragraph 2 (between) is in, if the card stays within the maximum.
+    assert span(min_words=40) == (2, 7)
+    assert span(min_words=40, max_words=55) == (2, 5)
+    # A blocked sentence (another card, the other side) is never crossed, whatever the minimum.
+    assert evidence_span(sents, 3, relevance, lambda i: i == 4, min_words=60, max_words=100, warrant=0.3) == (0, 3)
+
+
+def test_layers_on_a_real_brief(corpus_index: Settings) -> None:
+    result = brief(MOTION, per_side=4, settings=corpus_index)
+    cards = result.pro + result.con
+    assert_cards_exact(cards, corpus_index)
+    for card in cards:
+        total = word_count(card.evidence)
+        assert total <= corpus_index.card_max_words
+        under = sum(word_count(u.text) for u in card.underline)
+        high = sum(word_count(h.text) for h in card.highlight)
+        assert 0 < high <= under <= total
+        # The highlight is 15-35% of the card's words unless the underline (the key sentence at least) is shorter.
+        assert high <= HIGHLIGHT_MAX * total or len(card.highlight) == 1, (card.id, high, total)
+        assert high >= min(HIGHLIGHT_MIN * total, under) - max(word_count(h.text) for h in card.highlight)
+
+
+def test_card_words_come_from_the_settings(corpus_index: Settings) -> None:
+    small = corpus_index.model_copy(update={"card_min_words": 1, "card_max_words": 40})
+    result = brief(MOTION, per_side=3, settings=small)
+    cards = result.pro + result.con
+    assert cards
+    assert_cards_exact(cards, small)
+    # At most 40 words, unless the key sentence alone is longer (a card never cuts a sentence).
+    assert all(word_count(c.evidence) <= 40 or len(split_sentences(c.evidence)) == 1 for c in cards)
+    with pytest.raises(ValueError, match="BOT_CARD_MIN_WORDS"):
+        make_settings(Path("unused"), card_min_words=500, card_max_words=100)
+
+
+def test_verified_checks_the_underline(corpus_index: Settings) -> None:
+    card = brief(MOTION, per_side=1, settings=corpus_index).pro[0]
+    u = card.underline[0]
+    assert not verified(replace(card, underline=(replace(u, text=u.text + "x"),)), corpus_index)
+    # An underline that holds none of the highlight: the highlight would be read aloud outside the warrant.
+    tiny = (replace(u, end=u.start + 1, text=u.text[:1]),)
+    assert not verified(replace(card, underline=tiny), corpus_index)
+    # A card saved before the underline layer existed still verifies, and reads its highlight as the underline.
+    old = replace(card, underline=())
+    assert verified(old, corpus_index) and old.underline_layer == old.highlight
+    assert card_from_dict(json.loads(json.dumps(to_dict(card)))) == card
+
+
+def test_no_card_says_why(corpus_index: Settings) -> None:
+    result = brief(
+        MOTION,
+        per_side=1,
+        contentions={
+            "pro": ["Homicides fell to a record low.", "Extortion of bus companies ended."],
+            "con": ["Moon mining in the asteroid belt is profitable."],
+        },
+        settings=corpus_index,
+    )
+    by_id = {n.contention: n for n in result.no_cards}
+    assert {c.contention for c in result.pro + result.con}.isdisjoint(by_id)
+    moon = by_id["con-1"]
+    assert moon.reason == "no-evidence" and moon.side == "con" and moon.closest < corpus_index.card_min_similarity
+    assert f"{moon.closest:.2f}" in moon.message and "BOT_CARD_MIN_SIMILARITY" in moon.message
+    assert by_id["pro-2"].reason == "no-room" and "more cards per side" in by_id["pro-2"].message
+    assert result.con == [] and "con-1" in result.coverage["contentions_without_evidence"]
+
+
+def test_cut_cards_for_a_tag(corpus_index: Settings) -> None:
+    tag = "Hundreds of detainees have died in state custody"
+    result = cut_cards(tag, n=2, settings=corpus_index)
+    assert len(result.cards) == 2 and result.no_card is None and result.tag == tag
+    assert_cards_exact(result.cards, corpus_index)
+    assert all(c.tag == tag and c.tag_origin == YOUR_WORDS_LABEL and c.stance == "neutral" for c in result.cards)
+    one = result.cards[1].source_id
+    assert {c.source_id for c in cut_cards(tag, n=3, source_id=one, settings=corpus_index).cards} == {one}
+    verbatim = cut_cards(tag, n=3, verbatim_only=True, settings=corpus_index).cards
+    digests = {s.id for s in list_sources(corpus_index) if s.digest}
+    assert verbatim and not {c.source_id for c in verbatim} & digests
+    none = cut_cards("Moon mining in the asteroid belt is profitable", settings=corpus_index)
+    assert none.cards == [] and none.no_card is not None and none.no_card.reason == "no-evidence"
+    with pytest.raises(NotFoundError):
+        cut_cards(tag, source_id="no-such-source", settings=corpus_index)
+    with pytest.raises(InputError, match="tag"):
+        cut_cards("  ", settings=corpus_index)
+    with pytest.raises(InputError, match="n="):
+        cut_cards(tag, n=0, settings=corpus_index)
+
+
+def test_cli_cut(corpus_index: Settings, use_env: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    use_env(corpus_index)
+    docx = tmp_path / "cut.docx"
+    assert main(["cut", "Hundreds of detainees have died in state custody", "-n", "1", "--docx", str(docx)]) == 0
+    out = capsys.readouterr().out
+    assert "underlined: " in out and "read: " in out and YOUR_WORDS_LABEL in out and docx.exists()
+    assert main(["cut", "Moon mining in the asteroid belt is profitable"]) == 1
+    assert "No card: No sentence in the sources is close enough" in capsys.readouterr().out
+
+
+def test_the_app_shows_both_layers_and_no_card(corpus_index: Settings) -> None:
+    from bot.ui import brief_html, card_html, esc
+
+    moon = {"con": ["Moon mining in the asteroid belt is profitable."]}
+    result = brief(MOTION, per_side=1, contentions=moon, settings=corpus_index)
+    card = result.pro[0]
+    html = card_html(card)
+    evidence = html.split("</p><p>")[-1].split("</p>")[0]  # the evidence paragraph
+    assert re.sub(r"</?(?:u|mark)>", "", evidence) == esc(card.evidence)
+    assert re.findall(r"<mark>(.*?)</mark>", evidence) == [esc(h.text) for h in card.highlight]
+    underlined = "".join(re.findall(r"<(?:u|mark)>(.*?)</(?:u|mark)>", evidence))
+    assert underlined == "".join(esc(u.text) for u in card.underline)
+    _, con, _ = brief_html(result)
+    assert "No card</b> for con-1" in con and "BOT_CARD_MIN_SIMILARITY" in con

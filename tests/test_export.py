@@ -1,21 +1,36 @@
-"""Export: Verbatim-style .docx (headings, bold cite, highlighted evidence), Markdown, evidence files, PDF check."""
+"""Export: Verbatim-style .docx (headings, cite style, underline and highlight layers, shrink), Markdown, evidence
+files, the LibreOffice render check."""
 
 from __future__ import annotations
 
 import itertools
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from docx.text.paragraph import Paragraph
+from pypdf import PdfReader
 
 from bot.brief import brief
 from bot.errors import InputError
-from bot.export import brief_to_docx, brief_to_markdown, cards_to_docx, cards_to_markdown, cite_parts
+from bot.export import (
+    CITE_STYLE,
+    UNDERLINE_STYLE,
+    VERBATIM_ALIASES,
+    brief_to_docx,
+    brief_to_markdown,
+    cards_to_docx,
+    cards_to_markdown,
+    cite_parts,
+)
 from bot.settings import Settings
-from bot.types import Brief
+from bot.types import Brief, Card
 from tests.test_brief import MOTION
 
 
@@ -45,11 +60,34 @@ def test_docx_follows_verbatim(small_brief: Brief, tmp_path: Path) -> None:
         assert tag.text == card.tag
         bold, _ = cite_parts(card)
         assert cite.runs[0].bold and cite.runs[0].text == bold and card.cite.year[2:] in bold
+        assert cite.runs[0].style.name == CITE_STYLE
         assert not any(r.bold for r in cite.runs[1:]) and card.cite.url in cite.text
         assert body.style.name == "Normal" and body.text == card.evidence
-        marked = [r.text for r in body.runs if r.underline and r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
-        assert marked == [h.text for h in sorted(card.highlight, key=lambda h: h.start)]
-        assert not any(r.underline for r in body.runs if r.text not in marked)
+        assert_layers(body, card)
+
+
+def assert_layers(body: Paragraph, card: Card, shrink: bool = False) -> None:
+    """The body's runs are the card's layers: the highlight yellow in the underline style, the rest of the underline
+    in the underline style alone, everything else plain (8 pt when shrunk)."""
+    at, high, under = card.start, [], []
+    for run in body.runs:
+        span = (at, at + len(run.text))
+        at = span[1]
+        if run.font.highlight_color == WD_COLOR_INDEX.YELLOW:
+            assert run.style.name == UNDERLINE_STYLE
+            high.append(span)
+        elif run.style.name == UNDERLINE_STYLE:
+            under.append(span)
+        else:
+            assert not run.underline and run.style.name == "Default Paragraph Font"
+            assert run.font.size == (Pt(8) if shrink else None)
+    assert at == card.end
+    assert _chars(high) == _chars((h.start, h.end) for h in card.highlight)
+    assert _chars(high + under) == _chars((u.start, u.end) for u in card.underline)
+
+
+def _chars(spans: Iterable[tuple[int, int]]) -> set[int]:
+    return {i for a, b in spans for i in range(a, b)}
 
 
 def _ordered(b: Brief, side: str) -> list:  # cards in the export's block order (the motion's contention order)
@@ -65,7 +103,12 @@ def test_markdown(small_brief: Brief) -> None:
     card = small_brief.con[0]
     bold, _ = cite_parts(card)
     assert f"**{bold}**" in text
-    assert f"**{card.highlight[0].text}**" in text.replace("\\", "")
+    plain = text.replace("\\", "")
+    assert f"**<u>{card.highlight[0].text}</u>**" in plain
+    unread = [u for u in card.underline if not any(u.start <= h.start < u.end for h in card.highlight)]
+    assert all(f"<u>{u.text}</u>" in plain for u in unread)
+    shrunk = brief_to_markdown(small_brief, shrink=True)
+    assert "<small>" in shrunk and "<small>" not in text
 
 
 def test_evidence_file_exports(small_brief: Brief, tmp_path: Path) -> None:
@@ -86,16 +129,52 @@ def test_bad_paths(small_brief: Brief, tmp_path: Path) -> None:
         brief_to_docx(small_brief, tmp_path / "missing" / "brief.docx")
 
 
-def test_docx_converts_to_pdf(small_brief: Brief, tmp_path: Path) -> None:
-    office = shutil.which("libreoffice") or shutil.which("soffice")
+def test_verbatim_styles_and_shrink(small_brief: Brief, tmp_path: Path) -> None:
+    path = brief_to_docx(small_brief, tmp_path / "shrunk.docx", shrink=True)
+    doc = Document(str(path))
+    styles = {s.name: s for s in doc.styles}
+    assert styles[UNDERLINE_STYLE].font.underline and not styles[UNDERLINE_STYLE].font.bold
+    assert styles[CITE_STYLE].font.bold and styles[CITE_STYLE].font.size == Pt(13)
+    aliases = {
+        s.name: s.element.find(qn("w:aliases")).get(qn("w:val")) for s in styles.values() if s.name in VERBATIM_ALIASES
+    }
+    assert aliases == {UNDERLINE_STYLE: "Underline", CITE_STYLE: "Cite"}  # Verbatim 6's names for them
+    bodies = [
+        p for p in doc.paragraphs if p.style.name == "Normal" and any(r.style.name == UNDERLINE_STYLE for r in p.runs)
+    ]
+    cards = {c.evidence: c for c in small_brief.pro + small_brief.con}
+    assert len(bodies) == len(cards)
+    for body in bodies:
+        assert_layers(body, cards[body.text], shrink=True)
+
+
+def test_docx_renders_in_libreoffice(small_brief: Brief, tmp_path: Path) -> None:
+    office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None:
-        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer), so the PDF check cannot run")
+        pytest.skip(
+            "LibreOffice is not installed, so the render check cannot run "
+            "(apt-get install -y --no-install-recommends libreoffice-writer-nogui; CI installs it)"
+        )
     path = brief_to_docx(small_brief, tmp_path / "brief.docx")
+    profile = (tmp_path / "lo-profile").as_uri()  # a profile of its own: no clash with another running LibreOffice
     subprocess.run(
-        [office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        [
+            office,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
         check=True,
         capture_output=True,
-        timeout=120,
+        timeout=180,
     )
     pdf = tmp_path / "brief.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+    rendered = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(str(pdf)).pages)
+    card = small_brief.pro[0]
+    for text in (small_brief.motion, card.tag, cite_parts(card)[0], card.highlight[0].text, card.evidence[-60:]):
+        assert " ".join(text.split()) in rendered, text
