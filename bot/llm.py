@@ -320,12 +320,14 @@ _DECLINES = re.compile(r"\b(as an ai|i'?m sorry|i cannot|i can'?t|language model
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
-def check_line(reply: str, max_words: int) -> tuple[str, str]:
+def check_line(reply: str, max_words: int, sentences: int = 0) -> tuple[str, str]:
     """Return a one-line reply cleaned (first line, no label, quotes or markup) and what is wrong with it ("" if fine).
 
     A line is unusable when it is empty, loops, runs past ``max_words``, echoes the prompt's scaffolding, declines
-    the task, or is mostly not words.
+    the task, or is mostly not words. With ``sentences``, a line that runs past ``max_words`` keeps its first whole
+    sentences (at most that many) that fit, and is unusable only when the first alone does not.
     """
+    from bot.chunking import split_sentences
     from bot.phrases import REFUSAL
 
     if find_loop(reply) is not None:
@@ -338,7 +340,12 @@ def check_line(reply: str, max_words: int) -> tuple[str, str]:
     if not words:
         return "", "the reply is empty"
     if len(words) > max_words:
-        return "", f"the reply runs past {max_words} words"
+        ends = [b for _, b in split_sentences(line)][:sentences]
+        fits = [b for b in ends if len(line[:b].split()) <= max_words]
+        if not fits:
+            return "", f"the reply runs past {max_words} words"
+        line = line[: fits[-1]].strip()
+        words = line.split()
     if REFUSAL.rstrip(".").lower() in line.lower() or _DECLINES.search(line):
         return "", "the model declined"
     letters = len(_LETTERS.findall(line))

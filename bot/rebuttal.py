@@ -116,7 +116,8 @@ def answer_pool(
 
 
 ANALYSIS_WORDS = 60
-"""Longest analysis line used; a longer reply is not a line a debater can say, and no line is shown."""
+"""Longest analysis line used: a longer reply keeps its first one or two sentences that fit; when even its first
+sentence is longer, it is not a line a debater can say, and no line is shown."""
 
 
 def analyse(chat: BaseChatModel, blocks: list[A2Block], settings: Settings) -> list[A2Block]:
@@ -137,7 +138,7 @@ def analyse(chat: BaseChatModel, blocks: list[A2Block], settings: Settings) -> l
         if id(b) not in replies:
             out.append(b)
             continue
-        line, problem = check_line(replies[id(b)], ANALYSIS_WORDS)
+        line, problem = check_line(replies[id(b)], ANALYSIS_WORDS, sentences=2)
         if problem:
             out.append(replace(b, analysis="", analysis_method=f"none: {name}'s line not used ({problem})"))
         else:

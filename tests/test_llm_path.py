@@ -232,6 +232,15 @@ def test_check_line(reply: str, problem: str) -> None:
     assert found == problem and bool(line) == (not problem)
 
 
+def test_check_line_keeps_the_first_sentences_that_fit() -> None:
+    first, second = "The figures leave out killings.", "So the fall is overstated by the government."
+    long = f"{first} {second} " + " ".join(["More words that run on"] * 10) + "."
+    assert check_line(long, 20, sentences=2) == (f"{first} {second}", "")
+    assert check_line(long, 5, sentences=2) == (first, "")
+    assert check_line(long, 4, sentences=2)[1] == "the reply runs past 4 words"
+    assert check_line(long, 20)[1] == "the reply runs past 20 words"  # a tag is one line: never cut
+
+
 def test_too_many_stop_sequences_is_a_clear_error(tmp_path: object) -> None:
     with pytest.raises(ValidationError, match="at most 4 stop sequences"):
         Settings(_env_file=None, llm_stop_answer=["a", "b", "c", "d", "e"])  # type: ignore[call-arg]

