@@ -44,6 +44,7 @@ class Encoder(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=16)
 def resolve_model(name: str) -> str:
     """Return the local path or name the configured model loads from."""
     if name == DEFAULT_EMBEDDING_MODEL:

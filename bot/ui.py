@@ -282,6 +282,12 @@ def shows_errors(fn: F) -> F:
     return cast(F, call)
 
 
+def _note_served() -> None:
+    from bot.warmup import note_served
+
+    note_served()
+
+
 def build_app(settings: Settings | None = None) -> gr.Blocks:
     """Build the whole app (no model is loaded until the first request)."""
     settings = settings or get_settings()
@@ -320,8 +326,12 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     @shows_errors
     def api_ask(question: str) -> dict[str, Any]:
         from bot.answer import ask
+        from bot.warmup import note_served
 
-        return to_dict(ask(question, settings=settings))
+        try:
+            return to_dict(ask(question, settings=settings))
+        finally:
+            note_served()
 
     @shows_errors
     def api_search(query: str, k: int = 5) -> list[dict[str, Any]]:
@@ -673,6 +683,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         remove_btn.click(remove, [remove_pick], [upload_msg, table, remove_pick, settings_md], api_visibility="private")
         demo.load(sources_table, None, [table, remove_pick, settings_md], api_visibility="private")
         demo.load(my_file_view, None, [file_html, file_pick], api_visibility="private")
+        demo.load(_note_served, None, None, api_visibility="private")  # the page is up: debate warm-up may start
 
         gr.api(api_ask, api_name="ask", concurrency_limit=8)
         gr.api(api_search, api_name="search", concurrency_limit=8)
@@ -688,9 +699,10 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs: Any) -> Any:
     """Launch on BOT_HOST:BOT_PORT (127.0.0.1 by default), with BOT_AUTH login when set."""
     settings = settings or get_settings()
-    from bot.warmup import start_warm_up
+    from bot.warmup import start_warm_up, warm_debate
 
     start_warm_up(settings)
+    warm_debate(settings)
     auth = settings.logins or None
     options: dict[str, Any] = {
         "server_name": settings.host,

@@ -7,7 +7,9 @@ import threading
 from bot.settings import Settings, get_settings
 
 _STARTED: set[str] = set()
+_DEBATE_STARTED: set[str] = set()
 _LOCK = threading.Lock()
+_SERVED = threading.Event()
 
 
 def start_warm_up(settings: Settings | None = None) -> threading.Thread | None:
@@ -32,5 +34,35 @@ def start_warm_up(settings: Settings | None = None) -> threading.Thread | None:
             pass
 
     thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def note_served() -> None:
+    """Record that the app has served a page or an answer: work that would compete with the start may begin."""
+    _SERVED.set()
+
+
+def warm_debate(settings: Settings | None = None, wait: float = 60.0) -> threading.Thread | None:
+    """Cut one brief of the default motion in the background, once the app has served something (or after ``wait``
+    seconds), so the first brief a user asks for finds the sentence table, its stances and the contentions' vectors
+    ready. Deferred because building them while the app starts would delay its first answer."""
+    settings = settings or get_settings()
+    with _LOCK:
+        if str(settings.data_dir) in _DEBATE_STARTED:
+            return None
+        _DEBATE_STARTED.add(str(settings.data_dir))
+
+    def work() -> None:
+        _SERVED.wait(wait)
+        try:
+            from bot.brief import brief
+            from bot.motions import default_motion
+
+            brief(default_motion(settings).text, settings=settings)
+        except Exception:  # noqa: S110 - best effort; real requests report their own errors
+            pass
+
+    thread = threading.Thread(target=work, name="warm-up-debate", daemon=True)
     thread.start()
     return thread
