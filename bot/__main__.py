@@ -53,6 +53,17 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """Parse a whole number of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1; give a number of questions of at least 1")
+    return value
+
+
 def _cmd_ask(args: argparse.Namespace) -> int:
     from bot.answer import ask
     from bot.phrases import CLOSEST_LABEL, DIGEST_LABEL
@@ -61,7 +72,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(answer)
         return 0
+    if answer.note:
+        print(f"note: {answer.note}\n")
     print(answer.text)
+    for sentence in answer.sentences:
+        if not sentence.supported:
+            print(f"  not supported: {sentence.text!r} ({sentence.reason})")
     if answer.refused:
         if answer.closest:
             print(f"\n{CLOSEST_LABEL}:")
@@ -82,7 +98,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.evaluate import calibrate, format_table, run_eval
+    from bot.evaluate import calibrate, format_llm_table, format_table, run_eval, run_llm_eval
 
     if args.calibrate:
         _print_json(calibrate(args.set))
@@ -95,6 +111,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print("... cutting cards from each human card's text (one small index each)", file=sys.stderr)
         return _report(evaluate_cards(), Path(args.out) if args.out else None, args.json, format_cards)
     say = None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr))
+    if args.llm:
+        result = run_llm_eval(args.set, split=args.split, limit=args.limit, progress=say)
+        return _report(result, Path(args.out) if args.out else None, args.json, format_llm_table)
     result = run_eval(args.set, split=args.split, baseline=not args.no_baseline, progress=say)
     return _report(result, Path(args.out) if args.out else None, args.json, format_table)
 
@@ -199,6 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--cards", action="store_true", help="measure card cutting against human-cut Verbatim cards (same folder)"
     )
+    p.add_argument(
+        "--llm",
+        action="store_true",
+        help="run the questions through the configured model (BOT_LLM) beside the extractive answerer: accuracy, "
+        "citation precision, answers passing the checks, fallbacks, p50/p95 latency",
+    )
+    p.add_argument("--limit", type=_positive, default=None, help="with --llm: this many questions, spread over the set")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--out", default=None, help="also save the JSON summary to this file")
     p.set_defaults(func=_cmd_eval)

@@ -256,3 +256,114 @@ def calibrate(path: str | Path | None = None, *, settings: Settings | None = Non
         None,
     )
     return {"n_dev": len(rows), "best": ranked[0], "current": current, "top": ranked[:15]}
+
+
+# --- the configured LLM through the eval set -------------------------------------------------------------------
+
+
+def spread(items: Sequence[Any], limit: int | None) -> list[Any]:
+    """Return ``limit`` items spread evenly over the list (every part and type of an eval set), or all of them."""
+    if not limit or limit >= len(items):
+        return list(items)
+    return [items[i * len(items) // limit] for i in range(limit)]
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return round(float(np.percentile(values, q)), 1) if values else 0.0
+
+
+def run_llm_eval(
+    path: str | Path | None = None,
+    *,
+    split: Split | None = None,
+    limit: int | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the eval questions through the configured model, and the extractive answerer on the same questions.
+
+    Reports answer accuracy, citation precision and refusals for both; for the model, how many of its answers
+    passed the checks, how many fell back to the extractive answer and why, and p50/p95 latency.
+    """
+    from collections import Counter
+
+    from bot.answer import ask
+    from bot.errors import InputError
+    from bot.llm import make_chat_model, model_name
+
+    settings = settings or get_settings()
+    if make_chat_model(settings) is None:
+        raise InputError(
+            "eval --llm measures the configured model, and BOT_LLM is extractive.",
+            "Set BOT_LLM=provider:model (and BOT_LLM_BASE_URL for a local server, e.g. one `make llm-server` runs).",
+        )
+    if not load_manifest(settings).sources:
+        from bot.errors import StoreError
+
+        raise StoreError("The index is empty.", "Run `python -m bot ingest` first.")
+    extractive = settings.model_copy(update={"llm": "extractive"})
+    everything = load_eval(path).split(split).questions
+    questions = spread(everything, limit)
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    answers: list[Answer] = []
+    baseline: list[Answer] = []
+    latencies: list[float] = []
+    for i, q in enumerate(questions, 1):
+        began = time.perf_counter()
+        a = ask(q.question, settings=settings)
+        latencies.append((time.perf_counter() - began) * 1000)
+        answers.append(a)
+        baseline.append(ask(q.question, settings=extractive))
+        kind = "refused" if a.refused else f"fallback: {a.fallback}" if a.fallback else "model's answer"
+        say(f"{i}/{len(questions)} {q.id}: {kind} ({latencies[-1] / 1000:.1f} s)")
+    called = [a for a in answers if "model_ms" in a.metrics]
+    passed = [a for a in called if not a.fallback]
+    reasons = Counter(a.fallback for a in called if a.fallback)
+    sentences = [s for a in passed for s in a.sentences]
+    called_latency = [lat for a, lat in zip(answers, latencies, strict=True) if "model_ms" in a.metrics]
+    ours = answer_metrics(answers, questions, settings)
+    base = answer_metrics(baseline, questions, settings)
+    return {
+        "eval_files": load_eval(path).files,
+        "split": split or "all",
+        "n_questions": len(questions),
+        "of": len(everything),
+        "model": model_name(settings),
+        "timeout_s": settings.llm_timeout,
+        "llm": ours,
+        "extractive": base,
+        "model_calls": len(called),
+        "passed_checks": round(len(passed) / len(called), 4) if called else 0.0,
+        "fallback_share": round(sum(reasons.values()) / len(called), 4) if called else 0.0,
+        "fallbacks": dict(reasons),
+        "supported_sentences": round(sum(s.supported for s in sentences) / len(sentences), 4) if sentences else 0.0,
+        "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
+        "model_latency_ms": {"p50": _percentile(called_latency, 50), "p95": _percentile(called_latency, 95)},
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def format_llm_table(result: dict[str, Any]) -> str:
+    """Render ``run_llm_eval``'s summary: the model beside the extractive answerer, then the model's checks."""
+    llm, base = result["llm"], result["extractive"]
+    rows = ["answer_accuracy", "citation_precision", "refusal_precision", "refusal_recall", "refusal_accuracy"]
+    lines = [
+        f"eval --llm: {result['n_questions']} of {result['of']} questions (split={result['split']}), answers by "
+        f"{result['model']} (BOT_LLM_TIMEOUT={result['timeout_s']:g} s)",
+        "",
+        f"{'metric':22}{'llm path':>10}{'extractive':>12}",
+    ]
+    lines += [f"{name:22}{llm[name]:>10.3f}{base[name]:>12.3f}" for name in rows]
+    fallbacks = ", ".join(f"{k} {v}" for k, v in sorted(result["fallbacks"].items())) or "none"
+    lat, mlat = result["latency_ms"], result["model_latency_ms"]
+    lines += [
+        "",
+        f"model asked on {result['model_calls']} questions (the others were refused before the model)",
+        f"model answers that passed the checks: {result['passed_checks']:.2f}; fell back to the extractive answer: "
+        f"{result['fallback_share']:.2f} ({fallbacks})",
+        f"supported sentences in the model answers returned: {result['supported_sentences']:.2f}",
+        f"latency per question: p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s (with the model: p50 "
+        f"{mlat['p50'] / 1000:.1f} s, p95 {mlat['p95'] / 1000:.1f} s); total {result['seconds']:.0f} s",
+    ]
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -148,3 +149,40 @@ def test_missing_key_names_the_fix(tmp_path: Any, monkeypatch: pytest.MonkeyPatc
 def test_default_is_extractive() -> None:
     assert get_settings().llm == "extractive"
     assert llm.make_chat_model(get_settings()) is None
+
+
+EVAL = """
+questions:
+- {id: q1, question: "How many inmates can the prison hold?", type: factual, gold_sources: [prison-capacity],
+   answer: "40,000", split: dev}
+- {id: q2, question: "How many detainees died in state custody in the first year?", type: factual,
+   gold_sources: [rights-report], answer: "153", split: test}
+- {id: q3, question: "What is the capital of Norway?", type: unanswerable, split: test}
+"""
+
+
+def test_eval_llm_counts_passes_fallbacks_and_latency(
+    fixture_index: Settings, server: FakeOpenAI, tmp_path: Any, use_env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "eval.yaml"
+    path.write_text(EVAL, encoding="utf-8")
+    # q1: a supported answer; q2: a loop (falls back); q3 is refused before the model is asked.
+    server.queue.extend(["The prison has room for about 40,000 inmates [1].", "Monitors counted deaths. " * 9])
+    use_env(fixture_index, llm="openai:fake-model", llm_base_url=server.url, llm_max_retries="0")
+    assert main(["eval", "--llm", "--set", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == "openai:fake-model" and result["n_questions"] == 3
+    assert result["model_calls"] == 2 and len(server.requests) == 2
+    assert result["passed_checks"] == 0.5 and result["fallback_share"] == 0.5 and result["fallbacks"] == {"loop": 1}
+    assert result["llm"]["answer_accuracy"] == 1.0 and result["llm"]["citation_precision"] == 1.0
+    assert result["llm"]["refusal_recall"] == 1.0 and result["extractive"]["answer_accuracy"] == 1.0
+    assert 0 < result["latency_ms"]["p50"] <= result["latency_ms"]["p95"]
+    with pytest.raises(SystemExit) as exited:
+        main(["eval", "--llm", "--set", str(path), "--limit", "0"])
+    assert exited.value.code == 2 and "below 1" in capsys.readouterr().err
+
+
+def test_eval_llm_needs_a_configured_model(fixture_index: Settings, use_env: Any, capsys: Any) -> None:
+    use_env(fixture_index)
+    assert main(["eval", "--llm"]) == 2
+    assert "BOT_LLM is extractive" in capsys.readouterr().err

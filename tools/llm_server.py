@@ -186,6 +186,16 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM the server when its owner dies, however it dies."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the owner's own cleanup (finally, fixture teardown) stops it
+        pass
+
+
 @dataclass
 class Server:
     """A running llama.cpp server: its process, its base URL (``.../v1``) and its log."""
@@ -234,7 +244,9 @@ def start(
         "False",
     ]
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        )
     server = Server(process, f"http://{host}:{port}/v1", log)
     deadline = time.monotonic() + ready
     while time.monotonic() < deadline:
@@ -271,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "prepare":
         print(model)
         return 0
+    # A `kill` of this process stops the server too (the default SIGTERM would skip the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = start(model, host=args.host, port=args.port, threads=args.threads)
     _say(f"serving {GGUF} at {server.url} (log: {server.log})")
     print(
@@ -282,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         server.process.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         server.stop()
