@@ -50,6 +50,11 @@ NOISE = 0.02
 """Standard deviation of the noise added to each coordinate of a generated vector (a unit vector's coordinates
 have a standard deviation of about 0.05 in 384 dimensions)."""
 BASE_SENTENCES = 3_000
+GROUP_MAX = 50_000
+"""Largest ingest group here (the product's ``bot.ingest.GROUP_MAX_PASSAGES`` is 2,048). Each group rewrites the
+manifest, one JSON file that grows with the index: at 2,048 a million passages mean about 1,000 rewrites of a file
+that reaches ~100 MB, which made the manifest, not Chroma, most of the build (profiled). The bench lifts the cap to
+measure retrieval at scale in reasonable time; the product's cap is reported beside the figures."""
 
 
 def synthetic_embedder(base: np.ndarray, seed: int = SEED) -> Any:
@@ -78,7 +83,9 @@ def _disk_mb(folder: Path) -> float:
     return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
 
 
-def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _quiet) -> dict[str, Any]:
+def run_size(
+    n_passages: int, work: Path, *, n_queries: int = 100, group_max: int = GROUP_MAX, say: Say = _quiet
+) -> dict[str, Any]:
     """Build an index of ``n_passages`` synthetic passages in ``work`` and time ``retrieve()`` against its floor."""
     import importlib
 
@@ -105,14 +112,16 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
     say(f"{n_passages:,} passages: embedding {BASE_SENTENCES:,} real sentences for the generated vectors")
     base = embed_texts(shipped.sentences[:BASE_SENTENCES], settings)
     ingest_module = importlib.import_module("bot.ingest")  # the module: bot.ingest the attribute is the function
-    real_embed_group = ingest_module.embed_group
+    real_embed_group, real_group_max = ingest_module.embed_group, ingest_module.GROUP_MAX_PASSAGES
     ingest_module.embed_group = synthetic_embedder(base)
+    ingest_module.GROUP_MAX_PASSAGES = group_max
+    result["group_max_passages"] = group_max
     say(f"{n_passages:,} passages: ingest (Chroma upserts, manifest, texts; vectors generated)")
     try:
         with sampler.phase("build"):
             report = ingest_module.ingest(settings=settings)
     finally:
-        ingest_module.embed_group = real_embed_group
+        ingest_module.embed_group, ingest_module.GROUP_MAX_PASSAGES = real_embed_group, real_group_max
     if report.failed or report.passages_embedded != n_texts:
         raise BotError(f"The scale ingest went wrong: {report.failed or report.passages_embedded}.", "Report a bug.")
     result["build_s"] = round(report.seconds, 1)
@@ -160,13 +169,13 @@ def run_size(n_passages: int, work: Path, *, n_queries: int = 100, say: Say = _q
     return result
 
 
-def _run_child(n: int, n_queries: int, keep: Path | None, say: Say) -> dict[str, Any]:
+def _run_child(n: int, n_queries: int, group_max: int, keep: Path | None, say: Say) -> dict[str, Any]:
     import subprocess
 
     work = Path(tempfile.mkdtemp(prefix=f"bot-scale-{n}-", dir=keep))
     out = work / "result.json"
     cmd = [sys.executable, "-m", "tools.bench_scale", "--child", "--size", str(n), "--dir", str(work)]
-    cmd += ["--result", str(out), "--queries", str(n_queries)]
+    cmd += ["--result", str(out), "--queries", str(n_queries), "--group-max", str(group_max)]
     began = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=_child_env(), check=False)
@@ -212,14 +221,22 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--dir", required=True)
         p.add_argument("--result", required=True)
         p.add_argument("--queries", type=int, default=100)
+        p.add_argument("--group-max", type=int, default=GROUP_MAX)
         a = p.parse_args(args[1:])
         say: Say = lambda msg: print(f"... {msg}", file=sys.stderr, flush=True)  # noqa: E731
-        Path(a.result).write_text(json.dumps(run_size(a.size, Path(a.dir), n_queries=a.queries, say=say)), "utf-8")
+        result = run_size(a.size, Path(a.dir), n_queries=a.queries, group_max=a.group_max, say=say)
+        Path(a.result).write_text(json.dumps(result), "utf-8")
         return 0
     p = argparse.ArgumentParser(prog="python -m tools.bench_scale", description="retrieve() at a million passages")
     p.add_argument("--sizes", default="1000000", help="passage counts, comma-separated (default 1000000)")
     p.add_argument("--queries", type=int, default=100, help="timed queries per size (default 100)")
     p.add_argument("--keep", default=None, help="build the indexes under this folder and keep them")
+    p.add_argument(
+        "--group-max",
+        type=int,
+        default=GROUP_MAX,
+        help=f"largest ingest group in passages (default {GROUP_MAX:,}; the product's is 2,048: see GROUP_MAX)",
+    )
     p.add_argument("--out", default=None, help="save the JSON here (default bench/results/scale-<time>.json)")
     a = p.parse_args(args)
     try:
@@ -233,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine_info(), "sizes": {}}
     for n in sizes:
         say(f"size {n:,}: starting a measuring process")
-        result["sizes"][str(n)] = _run_child(n, a.queries, Path(a.keep) if a.keep else None, say)
+        result["sizes"][str(n)] = _run_child(n, a.queries, a.group_max, Path(a.keep) if a.keep else None, say)
         out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(format_report(result))
     print(f"\nsaved: {out}")
