@@ -127,3 +127,25 @@ def test_eval_smoke(fixture_index: Settings, use_env: Any, tmp_path: Path, capsy
         assert 0.0 <= result["ours"][key] <= 1.0, key
     assert 0.0 <= result["baseline"]["recall@5"] <= 1.0
     assert result["ask_ms_p50"] > 0
+
+
+def test_scale_bench_generates_unit_vectors_near_the_real_sentences_they_hash_to(tmp_path: Path) -> None:
+    import numpy as np
+
+    from bot.chunking import chunk_document
+    from bot.sources import read_source
+    from tools.bench_scale import synthetic_embedder
+
+    base = make_settings(tmp_path / "unused", SHIPPED_CORPUS)
+    make_corpus(60, tmp_path / "c", base, load_shipped(base))
+    docs = [read_source(path, base) for path in sorted((tmp_path / "c").glob("*.md"))]
+    group = [(doc, None, chunk_document(doc, base)) for doc in docs]
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(50, 384)).astype(np.float32)
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    vectors, candidates, sentence_vectors = synthetic_embedder(real)(group, base)
+    assert vectors.shape == (60, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert candidates == [[] for _ in group] and sentence_vectors.shape == (0, 384)
+    # Each vector sits near a sum of real vectors (cosine to its best real vector well above chance, ~0.05 here).
+    assert float(np.median((vectors @ real.T).max(axis=1))) > 0.3
