@@ -46,7 +46,8 @@ def note_served() -> None:
 def warm_debate(settings: Settings | None = None, wait: float = 60.0) -> threading.Thread | None:
     """Cut one brief of the default motion in the background, once the app has served something (or after ``wait``
     seconds), so the first brief a user asks for finds the sentence table, its stances and the contentions' vectors
-    ready. Deferred because building them while the app starts would delay its first answer."""
+    ready. Deferred because building them while the app starts would delay its first answer. With an LLM configured
+    the brief is not cut (the model would be called, at the user's cost); the sentence table and its stances are."""
     settings = settings or get_settings()
     with _LOCK:
         if str(settings.data_dir) in _DEBATE_STARTED:
@@ -57,9 +58,15 @@ def warm_debate(settings: Settings | None = None, wait: float = 60.0) -> threadi
         _SERVED.wait(wait)
         try:
             from bot.brief import brief
+            from bot.llm import make_chat_model
             from bot.motions import default_motion
+            from bot.stance import sentence_table
 
-            brief(default_motion(settings).text, settings=settings)
+            motion = default_motion(settings)
+            if make_chat_model(settings) is None:
+                brief(motion.text, settings=settings)
+            else:  # a configured LLM is never called by a warm-up: only the offline tables are built
+                sentence_table(settings).probabilities(motion, settings)
         except Exception:  # noqa: S110 - best effort; real requests report their own errors
             pass
 

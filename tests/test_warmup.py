@@ -46,3 +46,22 @@ def test_retrieval_warm_up_runs_once_per_data_dir(fixture_index: Settings) -> No
     if first is not None:  # another test may have warmed this data dir already
         first.join(timeout=120)
     assert start_warm_up(fixture_index) is None
+
+
+def test_debate_warm_up_never_calls_a_configured_llm(fixture_index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.warmup as warmup
+    from bot import llm
+    from tests.fakes import QueuedChatModel
+
+    monkeypatch.setattr(warmup, "_SERVED", threading.Event())
+    monkeypatch.setattr(warmup, "_DEBATE_STARTED", set())
+    model = QueuedChatModel(responses=[], history=[])
+    llm.use_chat_model(model)
+    try:
+        warmup.note_served()
+        thread = warmup.warm_debate(fixture_index, wait=0)
+        assert thread is not None
+        thread.join(timeout=120)
+        assert not thread.is_alive() and model.history == []
+    finally:
+        llm.use_chat_model(None)
