@@ -89,9 +89,7 @@ def run_size(
     """Build an index of ``n_passages`` synthetic passages in ``work`` and time ``retrieve()`` against its floor."""
     import importlib
 
-    from bot.embeddings import backend, embed_texts, get_encoder
-    from bot.retrieval import retrieve
-    from bot.store import get_collection
+    from bot.embeddings import backend, embed_texts
 
     sampler = RssSampler(interval=0.2)
     result: dict[str, Any] = {"passages": n_passages, "load_before": _load()}
@@ -127,6 +125,23 @@ def run_size(
     result["build_s"] = round(report.seconds, 1)
     result["build_passages_per_s"] = round(n_texts / report.seconds, 1)
 
+    measure(settings, shipped, result, sampler, n_queries=n_queries, say=say)
+    peaks = sampler.stop()
+    result["rss_mb"] = {"peak": max(peaks.values()), "by_phase": peaks}
+    result["disk_mb"] = _disk_mb(work / "data")
+    result["load_after"] = _load()
+    return result
+
+
+def measure(
+    settings: Settings, shipped: Any, result: dict[str, Any], sampler: RssSampler, *, n_queries: int, say: Say
+) -> None:
+    """Time the index load (the first query) and ``retrieve()`` against its floor on an index already built."""
+    from bot.embeddings import get_encoder
+    from bot.retrieval import retrieve
+    from bot.store import get_collection
+
+    n_passages = result["passages"]
     queries = make_queries(n_queries + 10, shipped, seed=SEED + 3)
     say(f"{n_passages:,} passages: index build (first query)")
     with sampler.phase("index"):
@@ -162,9 +177,26 @@ def run_size(
         "ratio_p95_vs_floor": round(float(out["ours"]["p95"]) / float(out["floor"]["p95"]), 3),
         "floor_is": "the query embedded by the model + collection.query(n_results=k), at the same size",
     }
+
+
+def measure_existing(data_dir: Path, *, n_queries: int = 100, say: Say = _quiet) -> dict[str, Any]:
+    """Measure an index built earlier (``--keep``, or a build that was stopped: its manifest says what is indexed)."""
+    from bot.manifest import load_manifest
+
+    sampler = RssSampler(interval=0.2)
+    settings = Settings(_env_file=None, data_dir=data_dir, llm="extractive")  # type: ignore[call-arg]
+    manifest = load_manifest(settings)
+    result: dict[str, Any] = {
+        "passages": sum(len(e["passages"]) for e in manifest.sources.values()),
+        "sources": len(manifest.sources),
+        "measured_existing": str(data_dir),
+        "load_before": _load(),
+    }
+    shipped = load_shipped(Settings(_env_file=None, corpus_dir=PROJECT_DIR / "corpus"))  # type: ignore[call-arg]
+    measure(settings, shipped, result, sampler, n_queries=n_queries, say=say)
     peaks = sampler.stop()
     result["rss_mb"] = {"peak": max(peaks.values()), "by_phase": peaks}
-    result["disk_mb"] = _disk_mb(work / "data")
+    result["disk_mb"] = _disk_mb(data_dir)
     result["load_after"] = _load()
     return result
 
@@ -238,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"largest ingest group in passages (default {GROUP_MAX:,}; the product's is 2,048: see GROUP_MAX)",
     )
     p.add_argument("--out", default=None, help="save the JSON here (default bench/results/scale-<time>.json)")
+    p.add_argument("--measure", default=None, help="only measure the index in this data dir (built earlier)")
     a = p.parse_args(args)
     try:
         sizes = parse_sizes(a.sizes)
@@ -248,6 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out) if a.out else RESULTS_DIR / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine_info(), "sizes": {}}
+    if a.measure:
+        measured = measure_existing(Path(a.measure), n_queries=a.queries, say=say)
+        result["sizes"][str(measured["passages"])] = measured
+        out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        print(format_report(result))
+        print(f"\nsaved: {out}")
+        return 0
     for n in sizes:
         say(f"size {n:,}: starting a measuring process")
         result["sizes"][str(n)] = _run_child(n, a.queries, a.group_max, Path(a.keep) if a.keep else None, say)
