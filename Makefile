@@ -56,8 +56,8 @@ soak: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m tools.bench
 
-# retrieve() at a million passages: synthetic texts, generated vectors, real Chroma and BM25 (about an hour and
-# 10 GB of disk on 2 cores; SIZES=100k,300k for smaller runs). Not part of `make test`.
+# retrieve() at a million passages: synthetic texts, generated vectors, real Chroma and BM25 (about 1.5 hours and
+# 7 GB of disk on 2 cores; SIZES=100k,300k for smaller runs). Not part of `make test`.
 SIZES ?= 1000000
 bench-scale: $(STAMP)
 	$(PY) -m tools.bench_scale --sizes $(SIZES)

@@ -236,7 +236,7 @@ def format_report(result: dict[str, Any]) -> str:
             continue
         rm = r["retrieve_ms"]
         lines.append(
-            f"{int(n):>10,} {r['build_s']:>8.0f} {r['index_build_s']:>8.1f} "
+            f"{int(n):>10,} {r.get('build_s', float('nan')):>8.0f} {r['index_build_s']:>8.1f} "
             f"{rm['ours']['p50']:>9.1f}/{rm['ours']['p95']:<10.1f} "
             f"{rm['floor']['p50']:>6.1f}/{rm['floor']['p95']:<7.1f}"
             f" {rm['ratio_p50_vs_floor']:>9.2f}x {r['rss_mb']['peak']:>11.0f} {r['disk_mb']:>8.0f}"
