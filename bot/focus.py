@@ -113,8 +113,10 @@ class Focus:
     """The question's rarer names: each must be in the answering sentence, the one before it or its passage."""
     counted: str = ""
     """What a "how many" question counts ("journalists" in "how many journalists were jailed"): a figure answers
-    only when it counts that (the word is in the sentence or the one before it). With a leading "~", what a rate or
-    share measures ("~incarceration"), which may also be in the sentence's passage."""
+    only when it counts that (the word is in the sentence or the one before it)."""
+    measured: str = ""
+    """What a rate or share measures ("incarceration" in "what is the incarceration rate"): in the sentence or its
+    passage ("El Salvador's rate went from 107 ..." after a sentence on homicides)."""
 
     @property
     def wants_list(self) -> bool:
@@ -170,8 +172,15 @@ def focus_of(
         for w in _WORD.findall(question)
         if stem(w.lower()) in names and idf.get(stem(w.lower()), 0.0) >= rare and w.lower() != acronym.lower()
     ]
+    measured = measured_noun(question)
     return Focus(
-        kind, years, tuple(dict.fromkeys(terms)), acronym, tuple(dict.fromkeys(rare_names)), counted_noun(question)
+        kind,
+        years,
+        tuple(dict.fromkeys(terms)),
+        acronym,
+        tuple(dict.fromkeys(rare_names)),
+        "" if measured else counted_noun(question),
+        measured,
     )
 
 
@@ -211,21 +220,23 @@ _MEASURED = re.compile(
 )
 
 
+def measured_noun(question: str) -> str:
+    """Return what a rate or share question measures ("incarceration" in "what is the incarceration rate"), or ""
+    (a "how many" question counts instead)."""
+    if re.search(r"\bhow many\b", question, re.I):
+        return ""
+    words = (w.lower() for w in _MEASURED.findall(question))
+    return next((w for w in words if w not in GENERIC and w not in _NOT_MEASURED), "")
+
+
 def counted_noun(question: str) -> str:
-    """Return the head of what a "how many ..." / "what was the average ..." question counts, or what a measure
-    measures ("incarceration" in "what is the incarceration rate"), or ""."""
-    measured = next(
-        (w.lower() for w in _MEASURED.findall(question) if w.lower() not in GENERIC and w.lower() not in _NOT_MEASURED),
-        "",
-    )
-    if measured and not re.search(r"\bhow many\b", question, re.I):
-        return f"~{measured}"  # "~": may be in the passage ("El Salvador's rate went from 107 ..." after "homicides")
+    """Return the head of what a "how many ..." / "what was the average ..." question counts, or ""."""
     m = _COUNTED.search(question)
-    if not m:
+    if m:
+        phrase = (m.group(1) or m.group(2) or "").split()
+    else:
         first = re.search(r"\bhow many\s+([a-z][\w'-]*)", question, re.I)  # "how many tourists visited ..."
-        head = first.group(1).lower() if first else ""
-        return "" if head in GENERIC or len(head) < 3 else head
-    phrase = (m.group(1) or m.group(2) or "").split()
+        phrase = [first.group(1)] if first else []
     head = phrase[-1].lower() if phrase else ""
     return "" if head in GENERIC or len(head) < 3 else head
 
@@ -266,12 +277,16 @@ def meets(
     question about Honduras.
     """
     where = f"{before} {sentence} {passage}"
-    if any(y not in where for y in focus.years) or any(not _has_word(f"{where} {source}", n) for n in focus.names):
+    if any(y not in where for y in focus.years) or any(
+        not (_has_word(where, n) or _has_word(source, n)) for n in focus.names
+    ):
         return False
     near = f"{before} {sentence}" if TERMS_IN_SENTENCE else where
     if any(not _has_word(near, t) for t in focus.terms):
         return False
-    if focus.counted and not _counts(where if focus.counted.startswith("~") else near, focus.counted.lstrip("~")):
+    if focus.counted and not _counts(near, focus.counted):
+        return False
+    if focus.measured and not _counts(where, focus.measured):
         return False
     return _gives(focus, sentence, question)
 

@@ -133,9 +133,11 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
     vocab: dict[str, str] = {}  # one string object per distinct token: 100k passages' tokens take ~40 MB, not ~270
     rows_by_source: dict[str, np.ndarray] = {}
     meta: dict[str, dict[str, str]] = {}
+    texts: list[str] = []
     for sid in sorted(manifest.sources):
         entry = manifest.sources[sid]
         text = source_text(sid, settings)
+        texts.append(text)
         vectors = np.load(vectors_path(settings, sid))
         if len(vectors) != len(entry["passages"]) or (matrix is not None and vectors.shape[1] != matrix.shape[1]):
             raise StoreError(
@@ -154,7 +156,7 @@ def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
             corpus_tokens.append([vocab.setdefault(t, t) for t in tokenize(text[start:end])] or ["_empty_"])
         rows_by_source[sid] = np.arange(first, len(ids))
         meta[sid] = entry.get("meta", {})
-    names = _names([source_text(sid, settings) for sid in rows_by_source])
+    names = _names(texts)
     df: dict[str, int] = {}
     for tokens in corpus_tokens:
         for token in set(tokens):
