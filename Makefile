@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run ingest test test-all lint eval eval-external train bench bench-scale soak clean test-llm llm-server
+.PHONY: install run ingest test test-all lint eval eval-external train train-stance bench bench-scale soak clean test-llm llm-server
 
 install: $(STAMP)
 
@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev,openai]"
 	$(PY) -c "from bot.embeddings import prepare; print(prepare())"  # the one-time ONNX export of the model
+	$(PY) -c "from bot.favour import prepare; print(prepare())"  # and of the stance model's favour encoder
 	touch $(STAMP)
 
 ingest: $(STAMP)
@@ -44,9 +45,14 @@ eval: ingest
 eval-external: $(STAMP)
 	$(PY) -m bot eval --external
 
-# Refit the stance model on ../shared/argdata and rewrite bot/data/ (not part of `make test`; about a minute
-# with the embedding cache, four more the first time).
+# Refit the stance model on ../shared/argdata and rewrite bot/data/ (not part of `make test`): fine-tune the favour
+# encoder (about 30 minutes on 2 cores), then fit and measure the rest (a few minutes; more the first time, when
+# the argument texts are embedded and cached in the data dir). `make train-stance` does the second step alone.
 train: $(STAMP)
+	$(PY) tools/train_favour.py
+	$(PY) tools/train_stance.py
+
+train-stance: $(STAMP)
 	$(PY) tools/train_stance.py
 
 # 2,000 mixed requests through gradio_client at concurrency 20 against a served app (several minutes).

