@@ -221,6 +221,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
                 question,
                 _context(passages[c.passage]),
                 source_text(passages[c.passage].source_id, settings) if focus.names else "",
+                f"{passages[c.passage].title} {passages[c.passage].date}",
             )
             for c, b in zip(cands, before, strict=True)
         ],

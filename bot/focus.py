@@ -35,6 +35,9 @@ passages. The topic's own names ("El Salvador", "CECOT", "Bukele") are in most p
 leave them out; a rarer one is what the question is about. Set by that reasoning, not by a grid: a question about
 Honduras is not answered by a sentence about El Salvador."""
 
+YEARS_OWN = True
+"""A sentence that names a year of its own must name the question's years (or the one before it must)."""
+
 TERMS_IN_SENTENCE = True
 """The specific words must be in the sentence or the one before it (not only somewhere in its passage)."""
 
@@ -68,11 +71,17 @@ _TYPES = (
         "list",
         re.compile(
             rf"\bwhat (are|were) the\b|\b(list|name) (the|all|some)\b|\bwhat ({_NUMBER_WORDS}|several|main) \w+s\b"
-            r"|\bwhich \w+s (are|were|did)\b",
+            r"|\bwhich \w+s (are|were|did)\b|\bwhat \w+s (do|does|did|have|has)\b|\blist( them| all)?\W*$",
             re.I,
         ),
     ),
 )
+_ISSUED = re.compile(
+    r"\b((?:19|20)\d\d)\s+(?:[a-z]+\s+)?(report|poll|survey|study|ranking|index|census|ruling|article|paper|"
+    r"review|yearbook|book|brief|data|dataset|edition|update)s?\b",
+    re.I,
+)
+_POSSESSIVE = re.compile(r"['’]s?$")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I
@@ -83,7 +92,7 @@ _LOCATED = re.compile(
 )
 _HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
 _CAUSE = re.compile(
-    r"\b(because|due to|as a result|since|so that|in order to|led to|leads? to|caused|causes|reasons?|after|amid|"
+    r"\b(because|due to|as a result|so that|in order to|led to|leads? to|caused|causes|reasons?|after|amid|"
     r"thanks to|blamed|attribut\w+|result of|aimed|designed to|meant to|so as to|drove|driven|why)\b",
     re.I,
 )
@@ -114,6 +123,8 @@ class Focus:
     counted: str = ""
     """What a "how many" question counts ("journalists" in "how many journalists were jailed"): a figure answers
     only when it counts that (the word is in the sentence or the one before it)."""
+    published: tuple[str, ...] = ()
+    """The years that date a document ("Gallup's 2024 report", "its 2023 survey"): met by the source's own date."""
     measured: str = ""
     """What a rate or share measures ("incarceration" in "what is the incarceration rate"): in the sentence or its
     passage ("El Salvador's rate went from 107 ..." after a sentence on homicides)."""
@@ -167,12 +178,10 @@ def focus_of(
         if idf.get(stem(low), 0.0) >= FOCUS_MIN_IDF:
             terms.append(low)
     rare = _min_idf_for_share(idf, NAME_MAX_SHARE)
-    rare_names = [
-        w.lower()
-        for w in _WORD.findall(question)
-        if stem(w.lower()) in names and idf.get(stem(w.lower()), 0.0) >= rare and w.lower() != acronym.lower()
-    ]
+    words = [_POSSESSIVE.sub("", w).lower() for w in _WORD.findall(question)]  # "mexico's" is "mexico"
+    rare_names = [w for w in words if stem(w) in names and idf.get(stem(w), 0.0) >= rare and w != acronym.lower()]
     measured = measured_noun(question)
+    published = tuple(dict.fromkeys(m.group(1) for m in _ISSUED.finditer(question)))
     return Focus(
         kind,
         years,
@@ -180,6 +189,7 @@ def focus_of(
         acronym,
         tuple(dict.fromkeys(rare_names)),
         "" if measured else counted_noun(question),
+        published,
         measured,
     )
 
@@ -265,8 +275,30 @@ def _has_word(text: str, word: str) -> bool:
     return re.search(rf"\b{root}", _fold(text), re.I) is not None
 
 
+_CONNECTORS = r"(?:\s+(?:of|for|the|and|on|de|del|la|los|las|y)\b)*\s+"
+
+
+@functools.lru_cache(maxsize=4096)
+def _spelt_out(text: str, name: str) -> bool:
+    """True when the text spells out an acronym the question uses: "Human Rights Watch" for "hrw", "Office of the
+    High Commissioner for Human Rights" for "ohchr" (capitalised words whose initials are its letters)."""
+    if not (2 <= len(name) <= 6 and name.isalpha()) or not SPELT_OUT:
+        return False
+    pattern = _CONNECTORS.join(rf"{ch.upper()}[a-zà-ÿ]+" for ch in name)
+    return re.search(rf"\b{pattern}\b", text) is not None
+
+
+SPELT_OUT = True
+
+
 def meets(
-    focus: Focus, sentence: str, before: str = "", question: str = "", passage: str = "", source: str = ""
+    focus: Focus,
+    sentence: str,
+    before: str = "",
+    question: str = "",
+    passage: str = "",
+    source: str = "",
+    published: str = "",
 ) -> bool:
     """Return True when ``sentence`` can answer the question.
 
@@ -277,8 +309,15 @@ def meets(
     question about Honduras.
     """
     where = f"{before} {sentence} {passage}"
-    if any(y not in where for y in focus.years) or any(
-        not (_has_word(where, n) or _has_word(source, n)) for n in focus.names
+    # A sentence that names years of its own is dated by them: "88% ... said in 2023" does not answer a question
+    # about 2016 because its passage mentions 2016 in passing. Only an undated sentence takes its passage's years.
+    dated = where if not _YEAR.search(sentence) or not YEARS_OWN else f"{before} {sentence}"
+    # The year of a report ("Gallup's 2024 report") is met by the source's own date or title too; a year the
+    # passage mentions in passing is not.
+    issued = f"{before} {sentence} {published}" if YEARS_OWN else where
+    if any(y not in (issued if y in focus.published else dated) for y in focus.years) or any(
+        not (_has_word(where, n) or _has_word(source, n) or _spelt_out(where, n) or _spelt_out(source, n))
+        for n in focus.names
     ):
         return False
     near = f"{before} {sentence}" if TERMS_IN_SENTENCE else where
@@ -294,7 +333,7 @@ def meets(
 def _gives(focus: Focus, sentence: str, question: str) -> bool:
     kind = focus.kind
     if kind == "number":
-        return bool(_HAS_NUMBER.search(sentence))
+        return _gives_figure(sentence, question)
     if kind == "year":
         return bool(_YEAR.search(sentence) or _MONTH.search(sentence))
     asked = {w.lower() for w in _WORD.findall(question)}
@@ -316,6 +355,38 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
     if kind == "reason":
         return bool(_CAUSE.search(sentence))
     return True
+
+
+_ASKS_SHARE = re.compile(r"\b(what|which) (share|percentage|percent|proportion|fraction)\b|\bhow many percent\b", re.I)
+_SHARE = re.compile(
+    r"%|\bper ?cent\b|\bpercentage\b|\b(half|third|quarter|fifth|tenth|majority|minority)\b|\b(in|of|out of) (every )?"
+    rf"(\d+|{_NUMBER_WORDS})\b",
+    re.I,
+)
+_ASKS_MONEY = re.compile(
+    r"\bhow much (money|\w+ )?(did|does|do|was|is|were|will|would)?\b.*\b(pay|paid|cost|spend|spent|charge|earn|"
+    r"receive|fund|budget|worth|give|gave|owe|invest)|\bwhat (was|is|were|are)? ?(the )?(cost|price|fee|budget|"
+    r"salary|fine)\b|\bhow much (money|funding)\b",
+    re.I,
+)
+_MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
+
+
+def _gives_figure(sentence: str, question: str) -> bool:
+    """True when the sentence holds a figure other than a year or a number the question gives itself: a share
+    for "what share", a sum of money for "how much did they pay"."""
+    own = {m.group(0) for m in re.finditer(r"\d[\d,.]*", question)}
+    text = _YEAR.sub(" ", sentence) if FIGURE_NOT_YEAR else sentence
+    text = re.sub(r"\d[\d,.]*", lambda m: " " if m.group(0).rstrip(".,") in own else m.group(0), text)
+    if not _HAS_NUMBER.search(text):
+        return False
+    if SUBTYPES and _ASKS_SHARE.search(question) and not _SHARE.search(text):
+        return False
+    return not (SUBTYPES and _ASKS_MONEY.search(question) and not _MONEY.search(text))
+
+
+FIGURE_NOT_YEAR = True
+SUBTYPES = True
 
 
 DECISIVE_MIN_COSINE = 0.2

@@ -121,3 +121,40 @@ def test_acronym_and_place_questions_answered_by_form(corpus_index: Settings) ->
     assert not answer.refused and "Confinement" in first and "(CECOT)" in first  # spelt out beside the acronym
     town = ask("what town is cecot in?", settings=corpus_index)
     assert not town.refused and any("Tecoluca" in c.quote for c in town.citations)
+
+
+def test_a_dated_sentence_must_name_the_asked_year() -> None:
+    focus = focus_of("what share felt safe in the 2016 poll", {}, str)
+    assert focus.published == ("2016",)
+    passage = "In the 2016 ranking it was second from the bottom. 88% felt safe in 2023."
+    assert not meets(focus, "88% of people said in 2023 that they felt safe.", question="q", passage=passage)
+    assert meets(focus, "88% of people said that they felt safe.", question="q", published="Gallup report 2016-09-01")
+    event = focus_of("homicide rate 2024", {}, str)
+    assert not meets(event, "The homicide rate fell to 2.4 in 2023.", question="q", passage="... in 2024 ...")
+    assert meets(event, "The homicide rate fell to 1.9.", question="q", passage="Figures for 2024 are out.")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answers"),
+    [
+        ("what share of the men had no record", "In its 2016 ranking the country was second.", False),
+        ("what share of the men had no record", "Half of them had no record.", True),
+        ("how much did the us pay to house them", "The deal had three parts: the US would pay a fee.", False),
+        ("how much did the us pay to house them", "It would cost the US $6 million a year.", True),
+        ("how many were killed in 2022", "Gangs were active in 2022.", False),
+        ("how come approval is so high", "Approval is the highest since he took office.", False),
+        ("how come approval is so high", "Approval was driven by the fall in crime.", True),
+    ],
+)
+def test_a_figure_or_reason_is_of_the_kind_asked(question: str, sentence: str, answers: bool) -> None:
+    assert meets(focus_of(question, {}, str), sentence, question=question) is answers
+
+
+def test_names_in_possessives_and_spelt_out_acronyms() -> None:
+    idf = {"mexico": 4.6, "hrw": 4.6, "rare": 5.5}
+    focus = focus_of("what did mexico's president say", idf, str, frozenset({"mexico"}))
+    assert focus.names == ("mexico",)
+    hrw = Focus("other", (), (), names=("hrw",))
+    assert meets(hrw, "Abuses documented by Human Rights Watch include torture.", question="q")
+    assert not meets(hrw, "Abuses documented by Amnesty include torture.", question="q")
+    assert question_kind("what abuses do hrw and cristosal document? list them") == "list"
