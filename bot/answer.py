@@ -28,7 +28,17 @@ import numpy as np
 
 from bot.chunking import split_sentences
 from bot.errors import BotError, InputError
-from bot.focus import DECISIVE_MIN_COSINE, Focus, decisive, focus_of, gives_strongly, meets, refers_back
+from bot.focus import (
+    DECISIVE_MIN_COSINE,
+    FOREIGN_MIN_COSINE,
+    Focus,
+    decisive,
+    focus_of,
+    foreign_terms,
+    gives_strongly,
+    meets,
+    refers_back,
+)
 from bot.grounding import (
     Answerability,
     Candidate,
@@ -230,6 +240,9 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     # Only a sentence that gives the kind of answer asked for, and meets the question's years and specific words,
     # can make the question answerable: the nearest sentence is not an answer by being near.
     check = answerability(cosines[fits], covs[fits], unknown_terms(query, settings), settings)
+    if check.answerable and foreign_terms(check.unknown, index_idf(settings)):
+        # A word no source uses ("escaped") is what the question is about: the nearest figure is not its answer.
+        check = replace(check, answerable=bool((cosines[fits] >= FOREIGN_MIN_COSINE).any()))
     sure = np.zeros(len(cands), dtype=bool)
     if focus.kind in ("expansion", "place"):  # a sentence that answers by its form alone (bot.focus.decisive)
         sure = np.array(

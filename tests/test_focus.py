@@ -158,3 +158,19 @@ def test_names_in_possessives_and_spelt_out_acronyms() -> None:
     assert meets(hrw, "Abuses documented by Human Rights Watch include torture.", question="q")
     assert not meets(hrw, "Abuses documented by Amnesty include torture.", question="q")
     assert question_kind("what abuses do hrw and cristosal document? list them") == "list"
+
+
+def test_what_happened_to_the_counted_must_be_said() -> None:
+    focus = focus_of("how many prisoners have escaped from cecot", {}, str)
+    assert focus.event == "escaped"
+    assert not meets(focus, "252 prisoners had been released from CECOT.", question="q")
+    assert meets(focus, "Two prisoners escaped from CECOT in 2024.", question="q")
+    arrested = focus_of("how many people were arrested under the regime", {}, str)
+    assert meets(arrested, "83,000 people had been detained under the regime.", question="q")  # the same event
+
+
+def test_a_word_no_source_uses_is_foreign() -> None:
+    from bot.focus import foreign_terms
+
+    idf = {"releas": 2.0, "prison": 1.0, "approv": 3.0}
+    assert foreign_terms(["escap", "approve", "ppl", "100k"], idf) == ["escap"]  # approve ~ approv; ppl: too short
