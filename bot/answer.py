@@ -28,17 +28,7 @@ import numpy as np
 
 from bot.chunking import split_sentences
 from bot.errors import BotError, InputError
-from bot.focus import (
-    DECISIVE_MIN_COSINE,
-    FOREIGN_MIN_COSINE,
-    Focus,
-    decisive,
-    focus_of,
-    foreign_terms,
-    gives_strongly,
-    meets,
-    refers_back,
-)
+from bot.focus import DECISIVE_MIN_COSINE, Focus, decisive, focus_of, gives_strongly, meets, refers_back
 from bot.grounding import (
     Answerability,
     Candidate,
@@ -62,6 +52,7 @@ from bot.llm import (
 from bot.manifest import source_text
 from bot.phrases import CITATION, REFUSAL
 from bot.prompts import fence_source, load_prompt
+from bot.qualifiers import FOREIGN_MIN_COSINE, foreign_terms
 from bot.retrieval import (
     check_query,
     index_idf,

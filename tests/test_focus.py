@@ -170,7 +170,7 @@ def test_what_happened_to_the_counted_must_be_said() -> None:
 
 
 def test_a_word_no_source_uses_is_foreign() -> None:
-    from bot.focus import foreign_terms
+    from bot.qualifiers import foreign_terms
 
     idf = {"releas": 2.0, "prison": 1.0, "approv": 3.0}
     assert foreign_terms(["escap", "approve", "ppl", "100k"], idf) == ["escap"]  # approve ~ approv; ppl: too short
