@@ -82,6 +82,34 @@ _ISSUED = re.compile(
     r"review|yearbook|book|brief|data|dataset|edition|update)s?\b",
     re.I,
 )
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_MONTH_NAME = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
+    r"nov(?:ember)?|dec(?:ember)?)"
+)
+_SENTENCE_MONTH = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
+    r"Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?"
+)
+
+
+def asked_months(question: str) -> tuple[str, ...]:
+    """Return the months a question dates by (each with a year after it, or a day before it), as "jan" ... "dec"."""
+    found = []
+    for m in re.finditer(rf"\b{_MONTH_NAME}\b", question, re.I):
+        rest = question[m.end() : m.end() + 40]
+        ranged = re.match(rf"\.?\s*(?:-|–|to|and|or)\s*{_MONTH_NAME}\.?\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d", rest, re.I)
+        dated = re.match(r"\.?\s+(?:\d{1,2},?\s+)?(?:19|20)\d\d\b", rest) or ranged
+        if dated or re.search(r"\b\d{1,2}\s+$", question[: m.start()]):
+            found.append(m.group(1)[:3].lower())
+    return tuple(dict.fromkeys(found))
+
+
+def months_in(text: str) -> set[str]:
+    """Return the months a text names (capitalised, so that "may" the verb is not May)."""
+    return {m.group(1)[:3].lower() for m in _SENTENCE_MONTH.finditer(text)}
+
+
 _POSSESSIVE = re.compile(r"['’]s?$")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MONTH = re.compile(
@@ -120,6 +148,8 @@ class Focus:
     only when it counts that (the word is in the sentence or the one before it)."""
     published: tuple[str, ...] = ()
     """The years that date a document ("Gallup's 2024 report", "its 2023 survey"): met by the source's own date."""
+    months: tuple[str, ...] = ()
+    """The months the question dates its event by ("may" in "May 2025", "jan", "aug" in "jan-aug 2023")."""
     event: str = ""
     """What happened to what a "how many" question counts ("escaped" in "how many prisoners have escaped"): a figure
     answers only when the sentence, or the one before it, says that happened ("released" is not "escaped")."""
@@ -188,6 +218,7 @@ def focus_of(
         tuple(dict.fromkeys(rare_names)),
         "" if measured else counted_noun(question),
         published,
+        asked_months(question),
         event_verb(question),
         measured,
     )
@@ -226,6 +257,10 @@ def meets(
     # The year of a report ("Gallup's 2024 report") is met by the source's own date or title too; a year the
     # passage mentions in passing is not.
     issued = f"{before} {sentence} {published}" if YEARS_OWN else where
+    if focus.months and YEARS_OWN:  # "April 7, 2025" does not answer a question about May 2025
+        own = months_in(sentence)
+        if own and not set(focus.months) <= own | months_in(before):
+            return False
     if any(y not in (issued if y in focus.published else dated) for y in focus.years) or any(
         not (has_word(where, n) or has_word(source, n) or spelt_out(where, n) or spelt_out(source, n))
         for n in focus.names

@@ -174,3 +174,14 @@ def test_a_word_no_source_uses_is_foreign() -> None:
 
     idf = {"releas": 2.0, "prison": 1.0, "approv": 3.0}
     assert foreign_terms(["escap", "approve", "ppl", "100k"], idf) == ["escap"]  # approve ~ approv; ppl: too short
+
+
+def test_a_sentence_dated_by_another_month_does_not_answer() -> None:
+    from bot.focus import asked_months
+
+    assert asked_months("how many tourists visited jan-aug 2023") == ("jan", "aug")
+    assert asked_months("what may happen in 2025") == ()  # "may" the verb is no month
+    focus = focus_of("What was the vote in the May 2025 ruling?", {}, str)
+    assert not meets(focus, "On April 7, 2025, the court ruled 5-4.", question="q")
+    assert meets(focus, "In May 2025 the court ruled seven to two.", question="q")
+    assert meets(focus, "The court ruled seven to two.", question="q", published="SCOTUS rules 2025-05-16")
