@@ -52,7 +52,7 @@ from bot.llm import (
 from bot.manifest import source_text
 from bot.phrases import CITATION, REFUSAL
 from bot.prompts import fence_source, load_prompt
-from bot.qualifiers import FOREIGN_MIN_COSINE, foreign_terms
+from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms
 from bot.retrieval import (
     check_query,
     index_idf,
@@ -203,6 +203,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     from bot.embeddings import embed_query
 
     t0 = time.perf_counter()
+    query, asked = expand_shorthand(query), expand_shorthand(question)  # "ppl" -> "people": the sources' words
     passages = prefer_originals(retrieve(query, k, sources=sources, settings=settings), settings)
     t1 = time.perf_counter()
     cands = candidate_sentences(passages)
@@ -211,7 +212,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     cosines = vectors @ qvec if cands else np.zeros(0, dtype=np.float32)
     terms = term_weights(query, settings)
     covs = np.array([coverage(terms, c.text) for c in cands], dtype=np.float32)
-    focus = focus_of(question, index_idf(settings), stem, index_names(settings))
+    focus = focus_of(asked, index_idf(settings), stem, index_names(settings))
     before = _previous(cands)
     fits = np.array(
         [
@@ -219,7 +220,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
                 focus,
                 c.text,
                 cands[b].text if b >= 0 else "",
-                question,
+                asked,
                 _context(passages[c.passage]),
                 source_text(passages[c.passage].source_id, settings) if focus.names else "",
                 f"{passages[c.passage].title} {passages[c.passage].date}",
@@ -240,7 +241,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
             [
                 bool(fits[i])
                 and float(cosines[i]) >= DECISIVE_MIN_COSINE
-                and decisive(focus, c.text, cands[b].text if b >= 0 else "", question)
+                and decisive(focus, c.text, cands[b].text if b >= 0 else "", asked)
                 for i, (c, b) in enumerate(zip(cands, before, strict=True))
             ],
             dtype=bool,
@@ -248,7 +249,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
         if sure.any() and not check.answerable:
             check = replace(check, answerable=True)
     scores = cosines + LEXICAL_WEIGHT * covs
-    if _ASKS_NUMBER.search(question) and cands:
+    if _ASKS_NUMBER.search(asked) and cands:
         scores = scores + NUMBER_BONUS * np.array([bool(re.search(r"\d", c.text)) for c in cands], dtype=np.float32)
     if focus.kind != "other" and cands:
         scores = scores + TYPE_BONUS * np.array([gives_strongly(focus, c.text) for c in cands], dtype=np.float32)

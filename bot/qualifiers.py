@@ -153,3 +153,41 @@ def foreign_terms(unknown: Sequence[str], idf: dict[str, float]) -> list[str]:
 
 
 _PREFIXES: dict[str, object] = {}
+
+
+_SHORTHAND = {
+    "ppl": "people",
+    "govt": "government",
+    "gov't": "government",
+    "acc to": "according to",
+    "acc. to": "according to",
+    "yr": "year",
+    "yrs": "years",
+    "pct": "percent",
+    "avg": "average",
+    "approx": "approximately",
+    "b/c": "because",
+    "bc": "because",
+    "w/": "with",
+    "w/o": "without",
+    "intl": "international",
+    "dept": "department",
+    "admin": "administration",
+    "pres": "president",
+    "num": "number",
+    "thru": "through",
+    "abt": "about",
+}
+_SHORTHAND_RE = re.compile(
+    r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w/])"
+)
+"""Lower case only: "BC" or "PRES" in capitals is more likely a name than shorthand."""
+_THOUSANDS = re.compile(r"\b(\d+)k\b", re.I)
+
+
+def expand_shorthand(question: str) -> str:
+    """Return the question with the shorthand debaters type spelt out ("ppl" -> "people", "acc to" -> "according
+    to", "100k" -> "100,000"), so that retrieval, the embedding and the focus rules read the words the sources use.
+    Months ("jan-aug") are left: the focus rules read them as they are."""
+    text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1)], question)
+    return _THOUSANDS.sub(lambda m: f"{int(m.group(1)):,}" + ",000", text)

@@ -185,3 +185,17 @@ def test_a_sentence_dated_by_another_month_does_not_answer() -> None:
     assert not meets(focus, "On April 7, 2025, the court ruled 5-4.", question="q")
     assert meets(focus, "In May 2025 the court ruled seven to two.", question="q")
     assert meets(focus, "The court ruled seven to two.", question="q", published="SCOTUS rules 2025-05-16")
+
+
+def test_shorthand_is_spelt_out() -> None:
+    from bot.qualifiers import expand_shorthand
+
+    assert expand_shorthand("how many ppl detained acc to ohchr") == "how many people detained according to ohchr"
+    assert expand_shorthand("rate per 100k, avg over 3 yrs") == "rate per 100,000, average over 3 years"
+    assert expand_shorthand("BC and PRES stay") == "BC and PRES stay"  # capitals are more likely names
+
+
+def test_a_question_in_shorthand_gets_the_same_answer(corpus_index: Settings) -> None:
+    typed = ask("how many ppl can cecot hold", settings=corpus_index)
+    assert typed.query == "how many people can cecot hold"  # what retrieval and the focus rules read
+    assert not typed.refused and "40,000" in typed.citations[0].quote
