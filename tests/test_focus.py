@@ -66,13 +66,15 @@ def test_a_sentence_that_refers_back_brings_its_antecedent(corpus_index: Setting
     assert len(quotes) > len(leaning)
 
 
-def test_a_rarer_name_in_the_question_must_be_in_the_source() -> None:
+def test_a_rarer_name_in_the_question_must_be_in_the_passage() -> None:
     idf = {"hondura": 4.5, "salvador": 0.5, "homicid": 2.0, "rare": 5.5}  # 5.5 = a word of one passage
     focus = focus_of("how many homicides did Honduras record in 2023", idf, lambda w: w.rstrip("s"), {"hondura"})
     assert focus.names == ("honduras",) and focus.counted == "homicides"
     sentence = "El Salvador recorded 154 homicides in 2023."
-    assert not meets(focus, sentence, question="q", source="A report on El Salvador.")
-    assert meets(focus, sentence, question="q", source="Police in Honduras and El Salvador said ...")
+    assert not meets(focus, sentence, question="q", passage="A report on El Salvador.")
+    assert meets(focus, sentence, question="q", passage="Police in Honduras and El Salvador said ...")
+    luna = focus_of("what did Osiris Luna run", {"osiri": 5.0, "luna": 5.0}, str, frozenset({"osiris", "luna"}))
+    assert luna.names == ("osiris luna",) and meets(luna, "Luna and his mother ran a scheme.", question="q")
     common = focus_of("how many homicides did El Salvador record", idf, lambda w: w.rstrip("s"), {"salvador"})
     assert common.names == ()  # the topic's own name, in most passages, is no constraint
 
@@ -190,12 +192,12 @@ def test_a_sentence_dated_by_another_month_does_not_answer() -> None:
 def test_shorthand_is_spelt_out() -> None:
     from bot.qualifiers import expand_shorthand
 
-    assert expand_shorthand("how many ppl detained acc to ohchr") == "how many people detained according to ohchr"
-    assert expand_shorthand("rate per 100k, avg over 3 yrs") == "rate per 100,000, average over 3 years"
-    assert expand_shorthand("BC and PRES stay") == "BC and PRES stay"  # capitals are more likely names
+    assert expand_shorthand("how many ppl detained acc to ohchr") == "how many people detained according to ohchr?"
+    assert expand_shorthand("rate per 100k, avg over 3 yrs?") == "rate per 100,000, average over 3 years?"
+    assert expand_shorthand("BC and PRES stay.") == "BC and PRES stay."  # capitals are more likely names
 
 
 def test_a_question_in_shorthand_gets_the_same_answer(corpus_index: Settings) -> None:
     typed = ask("how many ppl can cecot hold", settings=corpus_index)
-    assert typed.query == "how many people can cecot hold"  # what retrieval and the focus rules read
+    assert typed.query == "how many people can cecot hold?"  # what retrieval and the focus rules read
     assert not typed.refused and "40,000" in typed.citations[0].quote
