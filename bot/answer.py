@@ -129,6 +129,9 @@ class _Prepared:
     """Per candidate: the index of the candidate just before it in the same passage, or -1."""
     decisive: bool = False
     """Some sentence answers by its form alone (bot.focus.decisive): answerable whatever the thresholds say."""
+    foreign: bool = False
+    """The question holds a word no source uses (bot.qualifiers.foreign_terms): only a sentence at cosine >=
+    FOREIGN_MIN_COSINE answers it."""
 
 
 def ask(
@@ -230,7 +233,8 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     # Only a sentence that gives the kind of answer asked for, and meets the question's years and specific words,
     # can make the question answerable: the nearest sentence is not an answer by being near.
     check = answerability(cosines[fits], covs[fits], unknown_terms(query, settings), settings)
-    if check.answerable and foreign_terms(check.unknown, index_idf(settings)):
+    foreign = bool(foreign_terms(check.unknown, index_idf(settings)))
+    if check.answerable and foreign:
         # A word no source uses ("escaped") is what the question is about: the nearest figure is not its answer.
         check = replace(check, answerable=bool((cosines[fits] >= FOREIGN_MIN_COSINE).any()))
     sure = np.zeros(len(cands), dtype=bool)
@@ -255,7 +259,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     scores = scores + DECISIVE_BONUS * sure if len(cands) else scores
     timings = {"retrieve_ms": (t1 - t0) * 1000, "score_ms": (time.perf_counter() - t1) * 1000}
     found = (question, query, passages, cands, scores, vectors, cosines, covs, check, timings, focus, fits, before)
-    return _Prepared(*found, decisive=bool(sure.any()))
+    return _Prepared(*found, decisive=bool(sure.any()), foreign=foreign)
 
 
 def _context(p: Passage) -> str:

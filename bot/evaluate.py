@@ -212,6 +212,7 @@ def calibrate(path: str | Path | None = None, *, settings: Settings | None = Non
     """Grid-search the refusal thresholds on the dev split only; return the best triple and the top of the grid."""
     from bot.answer import prepare
     from bot.grounding import passes
+    from bot.qualifiers import FOREIGN_MIN_COSINE
 
     settings = settings or get_settings()
     dev = load_eval(path).split("dev").questions
@@ -226,6 +227,7 @@ def calibrate(path: str | Path | None = None, *, settings: Settings | None = Non
                 prepared.coverages[fits],
                 len(prepared.check.unknown),
                 prepared.decisive,
+                prepared.foreign,
             )
         )
     grid = []
@@ -233,8 +235,9 @@ def calibrate(path: str | Path | None = None, *, settings: Settings | None = Non
         for tv in np.arange(0.0, 0.91, 0.05):
             for tu in (0, 1, 2, 3):
                 correct = 0
-                for unans, cos, cov, n_unknown, sure in rows:
-                    answerable = sure or (bool(len(cos)) and passes(cos, cov, n_unknown, tc, tv, tu))
+                for unans, cos, cov, n_unknown, sure, foreign in rows:
+                    answerable = bool(len(cos)) and passes(cos, cov, n_unknown, tc, tv, tu)
+                    answerable = sure or (answerable and not (foreign and (cos < FOREIGN_MIN_COSINE).all()))
                     correct += answerable != unans
                 grid.append(
                     {
