@@ -67,9 +67,18 @@ def event_verb(question: str) -> str:
     return "" if verb in GENERIC else verb
 
 
+_PAST_OF = dict(
+    pair.split(":")
+    for pair in """flown:flew given:gave taken:took driven:drove chosen:chose stolen:stole beaten:beat thrown:threw
+    grown:grew drawn:drew written:wrote hidden:hid eaten:ate fallen:fell broken:broke spoken:spoke forgotten:forgot
+    sworn:swore torn:tore bitten:bit ridden:rode risen:rose shaken:shook""".split()
+)
+"""Irregular participles and their past tense: "were flown" is met by "the US flew 252 Venezuelans"."""
+
+
 def happened(text: str, verb: str) -> bool:
     """True when the text says the event happened: the verb in any form, or a word for the same event."""
-    if has_word(text, verb):
+    if has_word(text, verb) or (verb in _PAST_OF and has_word(text, _PAST_OF[verb])):
         return True
     return any(verb in kind and any(has_word(text, w) for w in kind) for kind in _KINDS_OF_EVENT)
 

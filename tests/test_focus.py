@@ -169,6 +169,8 @@ def test_what_happened_to_the_counted_must_be_said() -> None:
     assert meets(focus, "Two prisoners escaped from CECOT in 2024.", question="q")
     arrested = focus_of("how many people were arrested under the regime", {}, str)
     assert meets(arrested, "83,000 people had been detained under the regime.", question="q")  # the same event
+    flown = focus_of("how many venezuelans were flown to el salvador", {}, str)
+    assert meets(flown, "The US flew 252 Venezuelans to El Salvador.", question="q")
 
 
 def test_a_word_no_source_uses_is_foreign() -> None:
