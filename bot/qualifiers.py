@@ -150,7 +150,7 @@ FOREIGN_MIN_CHARS = 5
 def foreign_terms(unknown: Sequence[str], idf: dict[str, float]) -> list[str]:
     """Return the question's words that no indexed word shares the first five letters of ("escap" for "escaped"),
     leaving out abbreviations and figures ("ppl", "100k")."""
-    words = [t for t in unknown if len(t) >= FOREIGN_MIN_CHARS and t.isalpha()]
+    words = [t for t in unknown if len(t) >= FOREIGN_MIN_CHARS and t.isalpha() and not _generic(t)]
     if not words:
         return []
     key = (id(idf), len(idf))
@@ -162,6 +162,12 @@ def foreign_terms(unknown: Sequence[str], idf: dict[str, float]) -> list[str]:
 
 
 _PREFIXES: dict[str, object] = {}
+
+
+def _generic(term: str) -> bool:
+    """True for a stemmed form of a question's frame words ("total", "happen"): unknown to a small index, they say
+    nothing about what the question is about."""
+    return any(g.startswith(term) and len(g) - len(term) <= 3 for g in GENERIC)
 
 
 _SHORTHAND = {

@@ -178,6 +178,7 @@ def test_a_word_no_source_uses_is_foreign() -> None:
 
     idf = {"releas": 2.0, "prison": 1.0, "approv": 3.0}
     assert foreign_terms(["escap", "approve", "ppl", "100k"], idf) == ["escap"]  # approve ~ approv; ppl: too short
+    assert foreign_terms(["total", "happen"], idf) == []  # the question's frame, not its subject
 
 
 def test_a_sentence_dated_by_another_month_does_not_answer() -> None:
