@@ -204,3 +204,17 @@ def test_a_question_in_shorthand_gets_the_same_answer(corpus_index: Settings) ->
     typed = ask("how many ppl can cecot hold", settings=corpus_index)
     assert typed.query == "how many people can cecot hold?"  # what retrieval and the focus rules read
     assert not typed.refused and "40,000" in typed.citations[0].quote
+
+
+def test_what_no_source_speaks_of_is_refused_not_answered_with_a_neighbour(corpus_index: Settings) -> None:
+    escaped = ask("how many inmates have escaped from cecot", settings=corpus_index)
+    assert escaped.refused and escaped.text == REFUSAL and escaped.closest and escaped.citations == []
+    held = ask("how many inmates can cecot hold", settings=corpus_index)
+    assert not held.refused and "40,000" in held.citations[0].quote
+
+
+def test_another_countrys_question_is_not_answered_with_el_salvadors_figure(corpus_index: Settings) -> None:
+    for country in ("Guatemala", "Nicaragua"):
+        answer = ask(f"how many homicides did {country} record in 2024?", settings=corpus_index)
+        assert answer.refused, [c.quote for c in answer.citations]
+    assert not ask("how many homicides did El Salvador record in 2024?", settings=corpus_index).refused
