@@ -49,6 +49,7 @@ from bot.llm import (
     model_name,
     stream_within,
 )
+from bot.manifest import source_text
 from bot.phrases import CITATION, REFUSAL
 from bot.prompts import fence_source, load_prompt
 from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms
@@ -224,6 +225,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
                 cands[b].text if b >= 0 else "",
                 asked,
                 _context(passages[c.passage]),
+                source_text(passages[c.passage].source_id, settings) if focus.names else "",
                 f"{passages[c.passage].title} {passages[c.passage].date}",
             )
             for c, b in zip(cands, before, strict=True)

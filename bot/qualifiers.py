@@ -156,12 +156,32 @@ def foreign_terms(unknown: Sequence[str], idf: dict[str, float]) -> list[str]:
     key = (id(idf), len(idf))
     if _PREFIXES.get("key") != key:  # the index's idf table is one object per index version
         _PREFIXES.clear()
-        _PREFIXES.update(key=key, prefixes=frozenset(t[:FOREIGN_MIN_CHARS] for t in idf))
+        _PREFIXES.update(key=key, prefixes=frozenset(_root(t) for t in idf))
     prefixes = _PREFIXES["prefixes"]
-    return [t for t in words if t[:FOREIGN_MIN_CHARS] not in prefixes]  # type: ignore[operator]
+    forms = {t: [t, *_FORMS_OF.get(t, ())] for t in words}
+    return [t for t in words if not any(_root(f) in prefixes for f in forms[t])]  # type: ignore[operator]
+
+
+def _root(word: str) -> str:
+    """Return the first five letters of a word without a final "e" ("seize" and "seized" both give "seiz")."""
+    return (word[:-1] if word.endswith("e") else word)[:FOREIGN_MIN_CHARS]
 
 
 _PREFIXES: dict[str, object] = {}
+_FORMS_OF = {
+    past: (base, participle)
+    for past, base, participle in (
+        triple.split(":")
+        for triple in """drove:drive:driven flew:fly:flown gave:give:given took:take:taken chose:choose:chosen
+        stole:steal:stolen threw:throw:thrown grew:grow:grown drew:draw:drawn wrote:write:written broke:break:broken
+        spoke:speak:spoken fell:fall:fallen began:begin:begun ran:run:run won:win:won sold:sell:sold told:tell:told
+        brought:bring:brought bought:buy:bought caught:catch:caught fought:fight:fought sought:seek:sought
+        paid:pay:paid spent:spend:spent sent:send:sent built:build:built lost:lose:lost left:leave:left
+        meant:mean:meant held:hold:held kept:keep:kept found:find:found led:lead:led became:become:become
+        rose:rise:risen froze:freeze:frozen shook:shake:shaken""".split()
+    )
+}
+"""Irregular past tenses and the forms the sources may use instead: "drove" is known when they say "driven"."""
 
 
 def _generic(term: str) -> bool:
@@ -192,6 +212,9 @@ _SHORTHAND = {
     "num": "number",
     "thru": "through",
     "abt": "about",
+    "kids": "children",
+    "kid": "child",
+    "cops": "police",
 }
 _SHORTHAND_RE = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w/])"
@@ -202,8 +225,9 @@ _THOUSANDS = re.compile(r"\b(\d+)k\b", re.I)
 
 def expand_shorthand(question: str) -> str:
     """Return the question with the shorthand debaters type spelt out ("ppl" -> "people", "acc to" -> "according
-    to", "100k" -> "100,000"), so that retrieval, the embedding and the focus rules read the words the sources use.
-    Months ("jan-aug") are left: the focus rules read them as they are. A missing question mark is put back."""
+    to", "100k" -> "100,000", "kids" -> "children"), so that retrieval, the embedding and the focus rules read the
+    words the sources use. Months ("jan-aug") are left: the focus rules read them as they are. A missing question
+    mark is put back."""
     text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1)], question)
     text = _THOUSANDS.sub(lambda m: f"{int(m.group(1)):,}" + ",000", text).rstrip()
     # A question typed without its question mark embeds further from the sentences that answer it (dev: 68 of 82

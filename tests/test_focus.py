@@ -66,13 +66,13 @@ def test_a_sentence_that_refers_back_brings_its_antecedent(corpus_index: Setting
     assert len(quotes) > len(leaning)
 
 
-def test_a_rarer_name_in_the_question_must_be_in_the_passage() -> None:
+def test_a_rarer_name_in_the_question_must_be_in_the_source() -> None:
     idf = {"hondura": 4.5, "salvador": 0.5, "homicid": 2.0, "rare": 5.5}  # 5.5 = a word of one passage
     focus = focus_of("how many homicides did Honduras record in 2023", idf, lambda w: w.rstrip("s"), {"hondura"})
     assert focus.names == ("honduras",) and focus.counted == "homicides"
     sentence = "El Salvador recorded 154 homicides in 2023."
-    assert not meets(focus, sentence, question="q", passage="A report on El Salvador.")
-    assert meets(focus, sentence, question="q", passage="Police in Honduras and El Salvador said ...")
+    assert not meets(focus, sentence, question="q", source="A report on El Salvador.")
+    assert meets(focus, sentence, question="q", source="Police in Honduras and El Salvador said ...")
     luna = focus_of("what did Osiris Luna run", {"osiri": 5.0, "luna": 5.0}, str, frozenset({"osiris", "luna"}))
     assert luna.names == ("osiris luna",) and meets(luna, "Luna and his mother ran a scheme.", question="q")
     common = focus_of("how many homicides did El Salvador record", idf, lambda w: w.rstrip("s"), {"salvador"})
