@@ -61,6 +61,9 @@ def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert result["app"]["cold_start_s"] is None and "--skip-app" in result["app"]["reason"]
     assert result["app"]["concurrency"] is None
 
+    stance = result["stance"]  # the favour encoder against the embedding model, same sentences, same run
+    assert stance["passages"] == 50 and stance["ms_per_passage"] > 0 and stance["ratio_vs_embedding"] > 0
+
     targets = {(t["target"], t["size"]): t for t in result["targets"]}
     assert {name for name, _ in targets} == set(TARGETS)
     assert targets[("ask_p50_ms", 100)]["pass"] in (True, False)
@@ -69,6 +72,7 @@ def test_bench_smoke_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert targets[("shipped_retrieve_vs_torch_embed", None)]["pass"] is None  # --no-torch
     assert targets[("app_start_vs_torch_load", None)]["value"] is None  # --skip-app
     assert targets[("shipped_reingest_s", None)]["value"] == shipped["reingest_s"]
+    assert targets[("favour_ms_per_passage", None)]["value"] == stance["ms_per_passage"]
 
 
 def test_synthetic_corpus_is_deterministic_and_exact(tmp_path: Path) -> None:

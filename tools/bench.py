@@ -89,6 +89,7 @@ TARGETS: dict[str, dict[str, Any]] = {
     "shipped_reingest_s": {"max": 1.0, "what": "re-ingest of the unchanged shipped corpus, seconds"},
     "ask_p50_ms": {"max": 60.0, "what": "extractive ask() p50, warm, ms"},
     "rss_peak_mb": {"max": 1536.0, "sizes": [100_000], "what": "peak RSS of ingest + warm index, MB"},
+    "favour_ms_per_passage": {"max": 5.0, "what": "the stance model's favour encoder, batched, ms per sentence"},
 }
 
 Say = Callable[[str], None]
@@ -892,6 +893,9 @@ def run_bench(
                 app["cpu_ratio_vs_torch_load"] = round(app["cold_start_cpu_s"] / statistics.mean(cpus), 3)
             say("app: start phases inside one process")
             app["breakdown"] = start_breakdown(data_dir)
+    say("stance: the favour encoder against the embedding model on the shipped corpus's sentences")
+    shipped_settings = Settings(_env_file=None, corpus_dir=PROJECT_DIR / "corpus")  # type: ignore[call-arg]
+    result["stance"] = stance_cost(shipped_settings, limit=10 * n_queries)  # 1,000 sentences by default
     checkpoint()
     for n in sizes:
         say(f"size {n:,}: starting a measuring process")
@@ -900,6 +904,32 @@ def run_bench(
     result["complete"] = True
     checkpoint()
     return result
+
+
+def stance_cost(settings: Settings, limit: int = 1000) -> dict[str, Any]:
+    """Time the favour encoder and, as the baseline in the same run, the embedding model on the same sentences."""
+    from bot.chunking import split_sentences
+    from bot.embeddings import embed_texts
+    from bot.favour import favour_encoder
+
+    texts: list[str] = []
+    for path in sorted(settings.corpus_dir.glob("*.md")):
+        body = path.read_text(encoding="utf-8")
+        texts += [body[a:b] for a, b in split_sentences(body) if len(body[a:b]) >= 25]
+    texts = list(dict.fromkeys(texts))[:limit]
+    encoder = favour_encoder(settings)
+    if encoder is None or not texts:
+        return {"ms_per_passage": None, "reason": "the favour encoder is unavailable (see the log)"}
+    embed_texts(texts[:8], settings)
+    encoder.encoder.encode(texts[:8], 32)  # type: ignore[attr-defined]
+    favour_s, _ = _timed(lambda: encoder.encoder.encode(texts, 32))  # type: ignore[attr-defined]
+    embed_s, _ = _timed(lambda: embed_texts(texts, settings))
+    return {
+        "passages": len(texts),
+        "ms_per_passage": round(1000 * favour_s / len(texts), 2),
+        "embedding_ms_per_passage": round(1000 * embed_s / len(texts), 2),
+        "ratio_vs_embedding": round(favour_s / embed_s, 3),
+    }
 
 
 def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -938,6 +968,7 @@ def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
     per_size("ask_p50_ms", lambda r: r["ask_ms"]["p50"])
     per_size("rss_peak_mb", lambda r: r["rss_mb"]["peak"])
     add("shipped_reingest_s", (result.get("shipped") or {}).get("reingest_s"))
+    add("favour_ms_per_passage", (result.get("stance") or {}).get("ms_per_passage"))
     return rows
 
 
