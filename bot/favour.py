@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import logging
 import shutil
 import threading
@@ -46,13 +47,22 @@ _COPIED = (
 class FavourEncoder:
     """The encoder on ONNX Runtime with its head; ``logits`` remembers the texts it has scored."""
 
-    def __init__(self, encoder: object, weight: np.ndarray, bias: float, scale: float) -> None:
+    def __init__(
+        self, encoder: object, weight: np.ndarray, bias: float, scale: float, store: Path | None = None
+    ) -> None:
         self.encoder = encoder
         self.weight = weight.astype(np.float32)
         self.bias = float(bias)
         self.scale = float(scale)
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
+        self._store = store
+        if store is not None and store.is_file():
+            try:
+                with np.load(store, allow_pickle=False) as kept:
+                    self._seen.update(zip(kept["texts"].tolist(), kept["logits"].tolist(), strict=True))
+            except (OSError, ValueError, KeyError) as exc:  # a damaged cache is rebuilt, not trusted
+                _LOG.warning("ignoring the favour cache %s (%s)", store, exc)
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Return one favour logit per text."""
@@ -65,8 +75,23 @@ class FavourEncoder:
                 self._seen.update(zip(missing, scores.astype(float).tolist(), strict=True))
                 while len(self._seen) > CACHE_TEXTS:
                     self._seen.popitem(last=False)
+                self._save()
         with self._lock:
             return np.array([self._seen.get(t, 0.0) for t in texts], dtype=np.float64)
+
+    def _save(self) -> None:
+        """Keep the scored texts beside the model (a cache: another process's write may win; nothing else is lost)."""
+        if self._store is None:
+            return
+        from bot.manifest import write_atomic
+
+        buffer = io.BytesIO()
+        np.savez(buffer, texts=np.array(list(self._seen), dtype=str), logits=np.array(list(self._seen.values())))
+        try:
+            write_atomic(self._store, buffer.getvalue())
+        except OSError as exc:  # a read-only model cache: scores are kept in memory only
+            _LOG.info("favour scores are not kept on disk (%s)", exc)
+            self._store = None
 
 
 def favour_encoder(settings: Settings | None = None) -> FavourEncoder | None:
@@ -95,7 +120,8 @@ def _build(weights_file: Path, cache_dir: Path) -> FavourEncoder:
     folder = _materialise(_base_dir(), parts, weights_file, cache_dir, elsewhere)
     onnx = onnx_embed.ensure_export(folder, cache_dir, elsewhere)
     encoder = onnx_embed.OnnxEncoder(folder, onnx)
-    return FavourEncoder(encoder, parts["head_weight"], float(parts["head_bias"][0]), float(parts["head_scale"]))
+    weight, bias, scale = parts["head_weight"], float(parts["head_bias"][0]), float(parts["head_scale"])
+    return FavourEncoder(encoder, weight, bias, scale, store=folder / "scored.npz")
 
 
 def _base_dir() -> Path:

@@ -59,3 +59,22 @@ def test_a_different_base_model_is_refused(tmp_path: Path, caplog: pytest.LogCap
     with caplog.at_level(logging.WARNING, logger="bot.favour"):
         assert favour._load(str(wrong), str(tmp_path / "models")) is None
     assert "linear model alone" in caplog.text
+
+
+def test_scores_are_kept_for_the_next_process(tmp_path: Path) -> None:
+    encoder = favour.favour_encoder(make_settings(tmp_path))
+    assert encoder is not None
+    store = tmp_path / "scored.npz"
+    first = favour.FavourEncoder(encoder.encoder, encoder.weight, encoder.bias, encoder.scale, store=store)
+    expected = first.logits([GOOD, BAD])
+    assert store.is_file()
+
+    class Refuses:
+        def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+            raise AssertionError(f"re-encoded {texts}")
+
+    second = favour.FavourEncoder(Refuses(), encoder.weight, encoder.bias, encoder.scale, store=store)
+    assert np.allclose(second.logits([BAD, GOOD]), expected[::-1])
+    store.write_bytes(b"not an npz")  # a damaged cache is ignored and rebuilt
+    third = favour.FavourEncoder(encoder.encoder, encoder.weight, encoder.bias, encoder.scale, store=store)
+    assert np.allclose(third.logits([GOOD]), expected[:1])
