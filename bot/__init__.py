@@ -34,11 +34,11 @@ from bot.types import (
 
 if TYPE_CHECKING:
     from bot.answer import ask, ask_stream
-    from bot.brief import brief, cut_cards
-    from bot.clash import clash
+    from bot.debate.brief import brief, cut_cards
+    from bot.debate.clash import clash
+    from bot.debate.rebuttal import rebut
     from bot.ingest import ingest, remove_source
     from bot.manifest import list_sources, source_text
-    from bot.rebuttal import rebut
     from bot.retrieval import BotRetriever, retrieve
     from bot.settings import Settings, get_settings
 
@@ -47,10 +47,10 @@ _LAZY = {
     "BotRetriever": "bot.retrieval",
     "ask": "bot.answer",
     "ask_stream": "bot.answer",
-    "brief": "bot.brief",
-    "cut_cards": "bot.brief",
-    "rebut": "bot.rebuttal",
-    "clash": "bot.clash",
+    "brief": "bot.debate.brief",
+    "cut_cards": "bot.debate.brief",
+    "rebut": "bot.debate.rebuttal",
+    "clash": "bot.debate.clash",
     "ingest": "bot.ingest",
     "remove_source": "bot.ingest",
     "source_text": "bot.manifest",
@@ -102,10 +102,10 @@ __all__ = [
 class _Package(ModuleType):
     """The package module: a public name is always the function, never the submodule of the same name.
 
-    Importing ``bot.brief`` (or ``bot.clash``, ``bot.ingest``) makes Python bind the submodule as an attribute of
-    the package; for the public names that binding is refused here, so ``bot.brief(...)`` works whatever has been
-    imported before. The submodules stay reachable as ``sys.modules["bot.brief"]`` and through ``from bot.brief
-    import ...``.
+    Importing ``bot.ingest`` (or ``bot.retrieval``) makes Python bind the submodule as an attribute of the package;
+    for the public names that binding is refused here, so ``bot.ingest(...)`` works whatever has been imported
+    before. The submodules stay reachable as ``sys.modules["bot.ingest"]`` and through ``from bot.ingest import
+    ...``. (The debate modules live in ``bot.debate``, so ``bot.brief`` never meets its module.)
     """
 
     def __setattr__(self, name: str, value: Any) -> None:

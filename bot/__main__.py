@@ -106,7 +106,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.external:
         return _eval_external(args)
     if args.cards:
-        from bot.cards_eval import evaluate_cards, format_cards
+        from bot.debate.cards_eval import evaluate_cards, format_cards
 
         print("... cutting cards from each human card's text (one small index each)", file=sys.stderr)
         return _report(evaluate_cards(), Path(args.out) if args.out else None, args.json, format_cards)
@@ -135,7 +135,7 @@ def _report(result: dict[str, Any], out: Any, as_json: bool, table: Callable[[di
 def _eval_external(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.external import evaluate_external, format_external
+    from bot.debate.external import evaluate_external, format_external
     from bot.settings import get_settings
 
     print("... embedding the held-out public data (cached after the first run)", file=sys.stderr)
@@ -243,9 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=int, default=None)
     p.set_defaults(func=_cmd_show)
 
-    from bot import cli_debate
+    from bot.debate import cli
 
-    cli_debate.register(sub)
+    cli.register(sub)
     return parser
 
 

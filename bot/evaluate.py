@@ -144,9 +144,9 @@ def run_eval(
     if evalset.stance:
         say(f"stance on {len(evalset.stance)} passages")
         try:
-            from bot.stance import evaluate_stance
+            from bot.debate.stance import evaluate_stance
         except ImportError:  # pragma: no cover - stance ships with the debate features
-            result["stance"] = {"error": "bot.stance is not available"}
+            result["stance"] = {"error": "bot.debate.stance is not available"}
         else:
             result["stance"] = evaluate_stance(evalset.stance, settings)
             result["ours"]["stance_accuracy"] = result["stance"].get("accuracy", 0.0)

@@ -106,7 +106,7 @@ def link(url: str, label: str) -> str:
 def card_html(card: Card) -> str:
     """Render a card: tag (bot's words), cite with author and year bold, evidence with its two layers: the
     underline (the warrant) as <u>, the highlight (read aloud) inside it as <mark>."""
-    from bot.export import HIGHLIGHT, UNDERLINE, cite_parts, segments
+    from bot.debate.export import HIGHLIGHT, UNDERLINE, cite_parts, segments
 
     cite = card.cite
     bold, rest = cite_parts(card)
@@ -291,7 +291,7 @@ def _note_served() -> None:
 def build_app(settings: Settings | None = None) -> gr.Blocks:
     """Build the whole app (no model is loaded until the first request)."""
     settings = settings or get_settings()
-    from bot.motions import default_motion
+    from bot.debate.motions import default_motion
 
     try:
         motion_text = default_motion(settings).text
@@ -310,7 +310,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         message: str, history: list[dict[str, Any]], request: gr.Request | None = None
     ) -> Iterator[tuple[str, Any]]:
         from bot.answer import Partial, ask_stream
-        from bot.evidence import card_from_citation
+        from bot.debate.evidence import card_from_citation
 
         earlier = [h for h in history if isinstance(h, dict)]
         for event in ask_stream(message, history=earlier, settings=settings):
@@ -349,7 +349,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         request: gr.Request | None = None,
     ) -> dict[str, Any]:
         """Cut a brief; ``pro`` / ``con`` are contentions, one a line (blank: from the file, or discovered)."""
-        from bot.brief import brief
+        from bot.debate.brief import brief
 
         given = {side: lines for side, text in (("pro", pro), ("con", con)) if (lines := _lines(text))}
         result = brief(
@@ -365,7 +365,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     @shows_errors
     def api_save(card_id: str, request: gr.Request) -> list[dict[str, Any]]:
         """Save a card this session was shown to the signed-in user's evidence file; return the file."""
-        from bot.evidence import save_card
+        from bot.debate.evidence import save_card
 
         card = sessions.get(_session(request), card_id)
         if card is None:
@@ -392,13 +392,13 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     @shows_errors
     def api_my_file(request: gr.Request) -> list[dict[str, Any]]:
         """Return the signed-in user's evidence file."""
-        from bot.evidence import load_cards
+        from bot.debate.evidence import load_cards
 
         return to_dict(load_cards(settings, user=_user(request)))
 
     @shows_errors
     def api_rebut(argument: str, n: int = 3) -> dict[str, Any]:
-        from bot.rebuttal import rebut
+        from bot.debate.rebuttal import rebut
 
         return to_dict(rebut(argument, n=int(n), settings=settings))
 
@@ -411,8 +411,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         verbatim_only: bool = False,
         request: gr.Request | None = None,
     ) -> tuple[str, str, str, str | None, str | None, Any, str, str, str]:
-        from bot.brief import brief
-        from bot.export import brief_to_docx, brief_to_markdown
+        from bot.debate.brief import brief
+        from bot.debate.export import brief_to_docx, brief_to_markdown
 
         given = {side: lines for side, text in (("pro", pro_claims), ("con", con_claims)) if (lines := _lines(text))}
         result = brief(
@@ -448,7 +448,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     @shows_errors
     def run_rebut(argument: str, n: float, request: gr.Request | None = None) -> tuple[str, Any]:
-        from bot.rebuttal import rebut
+        from bot.debate.rebuttal import rebut
 
         result = rebut(argument, n=int(n), settings=settings)
         ids = remember([c for b in result.blocks for c in b.cards], request)
@@ -456,7 +456,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     @shows_errors
     def save_to_file(card_id: str | None, request: gr.Request) -> tuple[str, Any]:
-        from bot.evidence import save_card
+        from bot.debate.evidence import save_card
 
         card = sessions.get(_session(request), card_id or "")
         if card is None:
@@ -469,7 +469,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     @shows_errors
     def my_file_view(request: gr.Request) -> tuple[str, Any]:
-        from bot.evidence import load_cards
+        from bot.debate.evidence import load_cards
 
         cards = load_cards(settings, user=_user(request))
         body = "".join(card_html(c) for c in cards) or "<p>No saved cards yet.</p>"
@@ -477,7 +477,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     @shows_errors
     def my_file_action(card_id: str | None, action: str, request: gr.Request) -> tuple[str, Any]:
-        from bot.evidence import move_card, remove_card
+        from bot.debate.evidence import move_card, remove_card
 
         if not card_id:
             raise gr.Error("Pick a saved card first.")
@@ -498,8 +498,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     @shows_errors
     def my_file_export(request: gr.Request) -> str:
-        from bot.evidence import load_cards
-        from bot.export import cards_to_docx
+        from bot.debate.evidence import load_cards
+        from bot.debate.export import cards_to_docx
 
         cards = load_cards(settings, user=_user(request))
         if not cards:

@@ -57,10 +57,10 @@ def warm_debate(settings: Settings | None = None, wait: float = 60.0) -> threadi
     def work() -> None:
         _SERVED.wait(wait)
         try:
-            from bot.brief import brief
+            from bot.debate.brief import brief
+            from bot.debate.motions import default_motion
+            from bot.debate.stance import sentence_table
             from bot.llm import make_chat_model
-            from bot.motions import default_motion
-            from bot.stance import sentence_table
 
             motion = default_motion(settings)
             if make_chat_model(settings) is None:

@@ -15,11 +15,11 @@ from gradio_client import Client
 
 from bot.__main__ import main
 from bot.answer import ask
-from bot.brief import brief
+from bot.debate.brief import brief
+from bot.debate.rebuttal import rebut
 from bot.errors import BotError
 from bot.ingest import ingest, remove_source
 from bot.manifest import source_text
-from bot.rebuttal import rebut
 from bot.retrieval import retrieve
 from bot.settings import Settings
 from bot.store import get_collection

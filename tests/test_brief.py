@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from bot.__main__ import main
-from bot.brief import brief, cut_cards, short_tag, verified
 from bot.chunking import split_sentences
-from bot.cutting import HIGHLIGHT_MAX, HIGHLIGHT_MIN, SourceSentences, evidence_span, word_count
+from bot.debate.brief import brief, cut_cards, short_tag, verified
+from bot.debate.cutting import HIGHLIGHT_MAX, HIGHLIGHT_MIN, SourceSentences, evidence_span, word_count
+from bot.debate.evidence import card_from_dict
 from bot.errors import InputError, NotFoundError
-from bot.evidence import card_from_dict
 from bot.manifest import list_sources, source_text
 from bot.phrases import BOT_WORDS_LABEL, YOUR_WORDS_LABEL
 from bot.settings import Settings
@@ -95,7 +95,7 @@ def test_unverifiable_cards_are_dropped(corpus_index: Settings, monkeypatch: pyt
     def amnesty_fails(card: Card, s: Settings) -> bool:
         return card.source_id != "amnesty-behind-the-veil-2023" and verified(card, s)
 
-    monkeypatch.setattr(importlib.import_module("bot.brief"), "verified", amnesty_fails)
+    monkeypatch.setattr(importlib.import_module("bot.debate.brief"), "verified", amnesty_fails)
     result = brief(MOTION, per_side=8, settings=corpus_index)
     assert "amnesty-behind-the-veil-2023" not in {c.source_id for c in result.pro + result.con}
     assert result.coverage["unverified_dropped"] >= 1
@@ -179,7 +179,7 @@ def test_tags_are_short_and_never_cut_with_an_ellipsis(corpus_index: Settings) -
 
 
 def test_full_cite_with_qualifications_and_access_date(tmp_path: Path) -> None:
-    from bot.export import cite_parts
+    from bot.debate.export import cite_parts
     from bot.ingest import ingest
 
     folder = tmp_path / "corpus"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
-from bot.clash import clash, load_topics
+from bot.debate.clash import clash, load_topics
 from bot.errors import InputError, NotFoundError
 from bot.settings import Settings
 from tests.test_brief import assert_cards_exact

@@ -8,8 +8,8 @@ from pathlib import Path
 import docx
 
 from bot.answer import ask
-from bot.brief import brief
-from bot.export import brief_to_docx, brief_to_markdown
+from bot.debate.brief import brief
+from bot.debate.export import brief_to_docx, brief_to_markdown
 from bot.manifest import list_sources
 from bot.phrases import DIGEST_LABEL
 from bot.settings import Settings

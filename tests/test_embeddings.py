@@ -134,10 +134,10 @@ def test_answers_briefs_and_rebuttals_never_embed_a_sentence_of_the_index(
     fixture_index: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.answer import ask
-    from bot.brief import brief
+    from bot.debate.brief import brief
+    from bot.debate.rebuttal import rebut
     from bot.embeddings import get_encoder
     from bot.manifest import list_sources, source_text
-    from bot.rebuttal import rebut
 
     encoder = get_encoder(fixture_index)
     seen: list[str] = []

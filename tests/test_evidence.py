@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gradio_client import Client
 
-from bot.evidence import evidence_path, load_cards, move_card, remove_card, save_card
+from bot.debate.evidence import evidence_path, load_cards, move_card, remove_card, save_card
 from bot.settings import Settings
 from bot.types import Card, Cite
 from tests.conftest import make_settings, running_app

@@ -17,9 +17,8 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 
-from bot.brief import brief
-from bot.errors import InputError
-from bot.export import (
+from bot.debate.brief import brief
+from bot.debate.export import (
     CITE_STYLE,
     UNDERLINE_STYLE,
     VERBATIM_ALIASES,
@@ -29,6 +28,7 @@ from bot.export import (
     cards_to_markdown,
     cite_parts,
 )
+from bot.errors import InputError
 from bot.settings import Settings
 from bot.types import Brief, Card
 from tests.test_brief import MOTION

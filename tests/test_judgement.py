@@ -10,11 +10,11 @@ import pytest
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot import argdata
-from bot.brief import brief
-from bot.rebuttal import rebut
+from bot.debate import argdata
+from bot.debate.brief import brief
+from bot.debate.rebuttal import rebut
+from bot.debate.stance_model import DATA_DIR, ngrams
 from bot.settings import Settings
-from bot.stance_model import DATA_DIR, ngrams
 from tests.conftest import make_settings
 
 HERE = Path(__file__).parent / "judgement"
@@ -23,8 +23,8 @@ ARGUMENTS = yaml.safe_load((HERE / "rebut-arguments.yaml").read_text(encoding="u
 
 
 def test_the_labelled_sets_are_what_the_issue_asks_for(corpus_index: Settings) -> None:
-    from bot.motions import load_motions
-    from bot.stance import sentence_table
+    from bot.debate.motions import load_motions
+    from bot.debate.stance import sentence_table
 
     known = {m.text for m in load_motions(corpus_index).motions}
     assert len(MOTIONS) >= 3 and not known & {m["text"] for m in MOTIONS}
@@ -89,7 +89,7 @@ def argdata_settings_fixture(tmp_path_factory: pytest.TempPathFactory) -> Settin
 
 
 def test_external_held_out_motions(argdata_settings: Settings) -> None:
-    from bot.external import evaluate_external
+    from bot.debate.external import evaluate_external
 
     # Every 6th held-out item: about 1,800 texts, so the real model embeds them in seconds.
     report = evaluate_external(argdata_settings, every=6)
@@ -113,7 +113,7 @@ def test_the_splits_keep_held_out_motions_apart(argdata_settings: Settings) -> N
 
 
 def test_card_cutting_against_human_cards(argdata_settings: Settings) -> None:
-    from bot.cards_eval import evaluate_cards, prf, words
+    from bot.debate.cards_eval import evaluate_cards, prf, words
 
     assert prf(words("a b c"), words("b c d")) == pytest.approx((2 / 3, 2 / 3, 2 / 3))
     report = evaluate_cards(argdata_settings, limit=2)

@@ -10,8 +10,8 @@ import docx
 import pytest
 
 from bot.answer import ask
-from bot.brief import brief
-from bot.export import brief_to_docx, brief_to_markdown
+from bot.debate.brief import brief
+from bot.debate.export import brief_to_docx, brief_to_markdown
 from bot.settings import Settings
 from bot.types import web_url
 from bot.ui import answer_html, card_html

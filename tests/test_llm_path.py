@@ -15,11 +15,11 @@ from pydantic import ValidationError
 
 from bot import llm
 from bot.answer import Partial, ask, ask_stream, usable_rewrite
-from bot.brief import brief
+from bot.debate.brief import brief
+from bot.debate.rebuttal import rebut
 from bot.llm import check_line, find_loop
 from bot.manifest import source_text
 from bot.phrases import REFUSAL
-from bot.rebuttal import rebut
 from bot.settings import Settings
 from bot.types import Answer
 from bot.ui import answer_html, brief_html, rebuttal_html

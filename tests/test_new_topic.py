@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.brief import brief
-from bot.clash import clash
-from bot.rebuttal import rebut
+from bot.debate.brief import brief
+from bot.debate.clash import clash
+from bot.debate.rebuttal import rebut
 from bot.settings import Settings
 from bot.types import Card
 from tests.conftest import make_settings
@@ -61,7 +61,7 @@ def test_brief_cards_sit_on_the_labelled_side(congestion: Settings) -> None:
 
 
 def _sentences(s: Settings) -> list[str]:
-    from bot.stance import sentence_table
+    from bot.debate.stance import sentence_table
 
     return sentence_table(s).texts
 

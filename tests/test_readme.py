@@ -1,5 +1,5 @@
 """README's Python examples run verbatim, after every submodule has been imported and before: public names stay
-the functions whatever was imported first (``bot.brief`` is the function, not the module ``bot/brief.py``)."""
+the functions whatever was imported first (``bot.brief`` is the function, not the module ``bot/debate/brief.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ README = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
 SECTION = README.split("## Python API", 1)[1].split("\n## ", 1)[0]
 EXAMPLE = "\n".join(re.findall(r"```python\n(.*?)```", SECTION, re.S))
 SUBMODULES = sorted(
-    f"bot.{p.stem}" for p in (PROJECT_DIR / "bot").glob("*.py") if p.stem not in ("__init__", "__main__", "bench")
+    ".".join(p.relative_to(PROJECT_DIR).with_suffix("").parts)
+    for p in (PROJECT_DIR / "bot").rglob("*.py")
+    if p.stem not in ("__init__", "__main__")
 )
 
 
@@ -40,7 +42,7 @@ def test_readme_python_examples_run_verbatim_in_any_import_order(corpus_index: S
 
 
 def test_submodule_imports_cannot_shadow_public_names() -> None:
-    code = "import bot.brief, bot.clash, bot.ingest, bot.rebuttal, bot\nimport types\n"
+    code = "import bot.debate.brief, bot.debate.clash, bot.ingest, bot.debate.rebuttal, bot\nimport types\n"
     code += (
         "print(all(callable(f) and not isinstance(f, types.ModuleType) for f in (bot.brief, bot.clash, bot.ingest)))"
     )

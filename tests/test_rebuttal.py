@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
+from bot.debate.rebuttal import rebut
 from bot.errors import InputError
 from bot.phrases import BOT_WORDS_LABEL
-from bot.rebuttal import rebut
 from bot.settings import PROJECT_DIR, Settings
 from tests.test_brief import assert_cards_exact
 from tests.test_stance import RecordingChat, fake_llm_fixture  # noqa: F401 - provides the fake_llm fixture

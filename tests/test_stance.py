@@ -12,13 +12,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import Field
 
+from bot.debate.motions import Motion, default_motion, find_motion, load_motions, resolve_motion
+from bot.debate.stance import OFFLINE, classify, describe, evaluate_stance, parse_stance, sentence_table
+from bot.debate.stance_model import load_model, motion_polarity
 from bot.errors import InputError
 from bot.evalset import load_eval
 from bot.llm import use_chat_model
-from bot.motions import Motion, default_motion, find_motion, load_motions, resolve_motion
 from bot.settings import Settings
-from bot.stance import OFFLINE, classify, describe, evaluate_stance, parse_stance, sentence_table
-from bot.stance_model import load_model, motion_polarity
 from tests.conftest import make_settings
 
 CON_SENTENCE = "Rights groups documented torture and arbitrary detentions of innocent people in the prisons."
@@ -103,7 +103,7 @@ def test_motion_polarity(motion: str, polarity: int) -> None:
 
 
 def test_a_text_that_names_the_motions_action_speaks_of_the_action() -> None:
-    from bot.stance_model import text_polarities
+    from bot.debate.stance_model import text_polarities
 
     motion = "We should ban smoking in public places"
     texts = ["Banning it saves lives.", "A ban would destroy jobs.", "Smoking kills bystanders.", "We love it."]

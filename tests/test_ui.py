@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
+from bot.debate.evidence import load_cards, move_card, remove_card, save_card
 from bot.errors import InputError, SourceError
-from bot.evidence import load_cards, move_card, remove_card, save_card
 from bot.manifest import list_sources, source_text
 from bot.settings import Settings
 from bot.types import Answer, Citation
@@ -102,7 +102,7 @@ def test_upload_is_confined_and_rejections_change_nothing(tmp_path: Path) -> Non
 
 
 def test_evidence_file_persists_and_reorders(corpus_index: Settings, tmp_path: Path) -> None:
-    from bot.brief import brief
+    from bot.debate.brief import brief
 
     cards = brief(
         "El Salvador's mass-incarceration policy, symbolised by CECOT, is justified", per_side=2, settings=corpus_index
@@ -134,8 +134,8 @@ def test_unreadable_evidence_file_is_never_overwritten(tmp_path: Path, corpus_in
 
 def test_a_chat_citation_becomes_a_saved_card(corpus_index: Settings, tmp_path: Path) -> None:
     from bot.answer import ask
-    from bot.brief import verified
-    from bot.evidence import card_from_citation
+    from bot.debate.brief import verified
+    from bot.debate.evidence import card_from_citation
 
     answer = ask("How many inmates can CECOT hold?", settings=corpus_index)
     card = card_from_citation(answer.citations[0], answer.question, corpus_index)

@@ -17,12 +17,14 @@ def test_debate_warm_up_waits_for_the_first_page_or_answer_then_cuts_the_default
     import importlib
 
     import bot.warmup as warmup
-    from bot.motions import default_motion
+    from bot.debate.motions import default_motion
 
     monkeypatch.setattr(warmup, "_SERVED", threading.Event())
     monkeypatch.setattr(warmup, "_DEBATE_STARTED", set())
     cut: list[str] = []
-    brief_module = importlib.import_module("bot.brief")  # the module (the package's bot.brief is the function)
+    brief_module = importlib.import_module(
+        "bot.debate.brief"
+    )  # the module (the package's bot.debate.brief is the function)
     real = brief_module.brief
 
     def brief(motion: str, **kwargs: Any) -> Any:

@@ -47,7 +47,7 @@ def main() -> int:
 
     ask("How many inmates can CECOT hold?", settings=settings)
     mark("first_answer")
-    from bot.brief import brief
+    from bot.debate.brief import brief
 
     brief("El Salvador's mass-incarceration policy, symbolised by CECOT, is justified", settings=settings)
     mark("first_brief")

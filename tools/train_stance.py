@@ -1,6 +1,6 @@
 """Fit the offline stance model on the public argument data and write bot/data/ (``make train``).
 
-Reads ``BOT_ARGDATA_DIR`` (default ../shared/argdata) through ``bot.argdata``, which fixes the topic splits:
+Reads ``BOT_ARGDATA_DIR`` (default ../shared/argdata) through ``bot.debate.argdata``, which fixes the topic splits:
 
 1. favour: logistic regression on [TF-IDF uni/bigrams, MiniLM embedding] of ArgQ *fit* arguments and Claim Stance
    *fit* claims, label ``stance * text_polarities(...)`` (does the text speak well of the motion's subject, or,
@@ -13,7 +13,7 @@ Reads ``BOT_ARGDATA_DIR`` (default ../shared/argdata) through ``bot.argdata``, w
 6. the key-point matcher (cosine, its gap to the argument's best key point, is-best; logistic regression) and its
    threshold: best match F1 on ArgKP *fit* topics.
 
-Then it measures the result with ``bot.external.evaluate_external`` (held-out topics only) and writes
+Then it measures the result with ``bot.debate.external.evaluate_external`` (held-out topics only) and writes
 ``bot/data/stance_model.npz``, ``bot/data/stance_vocab.json`` and the data card ``bot/data/STANCE_MODEL.md``.
 """
 
@@ -33,13 +33,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from bot import argdata, external
+from bot.debate import argdata, external
+from bot.debate.motions import default_motion
+from bot.debate.stance_model import DATA_DIR, StanceModel, ngrams, text_polarities
 from bot.embeddings import embed_texts
 from bot.evalset import load_eval
 from bot.manifest import write_atomic
-from bot.motions import default_motion
 from bot.settings import Settings, get_settings
-from bot.stance_model import DATA_DIR, StanceModel, ngrams, text_polarities
 
 C_FAVOUR = 1.0
 C_ARGUMENT = 1.0
@@ -150,7 +150,9 @@ def _check_words(model: StanceModel, words: TfidfVectorizer, texts: list[str]) -
     ours = model.word_matrix(texts)
     theirs = words.transform(texts) @ model.favour_words
     if not np.allclose(ours, theirs, atol=1e-9):
-        raise SystemExit("bot.stance_model.ngrams does not reproduce the TF-IDF features; fix it before shipping.")
+        raise SystemExit(
+            "bot.debate.stance_model.ngrams does not reproduce the TF-IDF features; fix it before shipping."
+        )
     assert all(set(ngrams(t)) >= set(words.build_analyzer()(t)) for t in texts[:50])
 
 

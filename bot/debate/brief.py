@@ -1,15 +1,14 @@
 """brief(): cards for and against a motion, each the source's exact words with a cite, a tag and two layers.
 
-Every sentence of the index is embedded once per index version and given a stance toward the motion by the
-stance model (``bot.stance``). When neither the caller nor the motions file gives contentions, they are discovered
-from the sources (``bot.contentions``). A card grows from a key sentence that takes the side and is close to one of
-that side's contentions: ``bot.cutting`` widens it to the paragraph(s) a debater would read (``card_min_words`` to
-``card_max_words``, whole sentences, never taking in a sentence of the other side) and marks the underline (the
-warrant) and the highlight (read aloud) inside it. Cards are picked greedily, best first, with a penalty for a
-source or contention already used, so a side draws on several sources and covers several contentions; no two
-cards share any evidence. Each card is checked against the stored source text before it is returned, and dropped
-if it does not match. A contention that gets no card is reported with the reason (``Brief.no_cards``).
-"""
+Every sentence of the index is embedded once per index version and given a stance toward the motion by the stance
+model (``bot.debate.stance``). When neither the caller nor the motions file gives contentions, they are discovered
+from the sources (``bot.debate.contentions``). A card grows from a key sentence that takes the side and is close to
+one of that side's contentions: ``bot.debate.cutting`` widens it to the paragraph(s) a debater would read
+(``card_min_words`` to ``card_max_words``, whole sentences, never taking in a sentence of the other side) and marks
+the underline (the warrant) and the highlight (read aloud) inside it. Cards are picked greedily, best first, with a
+penalty for a source or contention already used, so a side draws on several sources and covers several contentions;
+no two cards share any evidence. Each card is checked against the stored source text before it is returned, and
+dropped if it does not match. A contention that gets no card is reported with the reason (``Brief.no_cards``)."""
 
 from __future__ import annotations
 
@@ -22,14 +21,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from bot.cutting import Cut, SourceSentences, cut, source_sentences
+from bot.debate.cutting import Cut, SourceSentences, cut, source_sentences
+from bot.debate.motions import SIDES, Contention, Motion, Side, resolve_motion
+from bot.debate.stance import OFFLINE, SentenceTable, sentence_table
+from bot.debate.stance_model import load_model
 from bot.errors import InputError, NotFoundError
 from bot.manifest import source_info, source_text
-from bot.motions import SIDES, Contention, Motion, Side, resolve_motion
 from bot.phrases import BOT_WORDS_LABEL, YOUR_WORDS_LABEL
 from bot.settings import Settings, get_settings
-from bot.stance import OFFLINE, SentenceTable, sentence_table
-from bot.stance_model import load_model
 from bot.types import Brief, Card, Cite, NoCard, NoCardReason, Span, Stance, TagCards
 
 if TYPE_CHECKING:
@@ -148,7 +147,7 @@ def cut_cards(
 
     The debater's own workflow: a tag in hand, find and cut the evidence. No motion and no side, so no stance
     check: every sentence at least ``card_min_similarity`` similar to the tag can be a key sentence, and the cards
-    are cut as a brief's are (``bot.cutting``). ``source_id`` cuts from that source only; ``verbatim_only`` never
+    are cut as a brief's are (``bot.debate.cutting``). ``source_id`` cuts from that source only; ``verbatim_only`` never
     from digests. The cards' tag is yours (``tag_origin`` "your words") and their stance "neutral".
     """
     settings = settings or get_settings()
@@ -197,7 +196,7 @@ def cut_cards(
 
 def with_contentions(motion: Motion, table: SentenceTable, settings: Settings) -> Motion:
     """Return the motion with contentions discovered from the sources for each side that has none."""
-    from bot.contentions import discover
+    from bot.debate.contentions import discover
 
     if motion.pro and motion.con:
         return motion
@@ -611,9 +610,9 @@ def llm_tags(
 
     Each card's ``tag_method`` says which, and why; ``methods`` counts them.
     """
+    from bot.debate.stance import llm_replies
     from bot.llm import check_line, model_name
     from bot.prompts import load_prompt
-    from bot.stance import llm_replies
 
     prompt = load_prompt("tag", settings)
     prompts = [prompt.render(motion=motion.text, side=side, evidence=c.evidence) for c in cards]
@@ -640,7 +639,7 @@ def llm_confirm(
     methods: Counter[str] | None = None,
 ) -> list[Card]:
     """Keep the cards the model also puts on ``side``; an unreadable reply keeps the offline verdict (counted)."""
-    from bot.stance import StanceResult, ask_stance
+    from bot.debate.stance import StanceResult, ask_stance
 
     offline = [StanceResult(c.stance, 1.0 if c.stance == "pro" else -1.0, OFFLINE) for c in cards]
     verdicts = ask_stance(chat, [c.evidence for c in cards], motion, offline, settings)

@@ -1,7 +1,7 @@
 """``python -m bot eval --cards``: card cutting measured against cards cut by a person in Verbatim.
 
 The yardstick is ``human_cut_cards.jsonl`` in the public argument data folder (14 cards from the MIT-licensed
-OpenDebate/debate-cards sample; see ``bot.argdata``; the data is read from there, never copied into the project).
+OpenDebate/debate-cards sample; see ``bot.debate.argdata``; the data is read from there, never copied into the project).
 Each human card's full text is ingested as the only source of a fresh index, and cards are asked for on the
 human's own tag, up to 3, in two ways:
 
@@ -24,7 +24,7 @@ Word sets are lower-cased word tokens. Reported, averaged over the human cards, 
 One human card (index 3) has underlining but no highlight; it counts for the underline and the share of tags
 with a card, and is left out of the highlight, coverage and all-text means, where it has no answer.
 
-Method, so that the yardstick is not also the training set: the parameters of ``bot.cutting``
+Method, so that the yardstick is not also the training set: the parameters of ``bot.debate.cutting``
 (``UNDERLINE_SHARE``, ``HIGHLIGHT_SHARE``, ``LEXICAL_BONUS``) and the defaults of ``BOT_CARD_MIN_WORDS`` /
 ``BOT_CARD_MAX_WORDS`` were chosen on the even-numbered cards (``fit``: indices 0, 2, ..., 12) alone, maximising the
 sum of highlight F1, underline F1 and evidence coverage there; the odd-numbered cards (``held_out``) were only
@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.argdata import folder
+from bot.debate.argdata import folder
 from bot.settings import Settings, get_settings
 from bot.types import Card
 
@@ -122,7 +122,7 @@ def evaluate_cards(settings: Settings | None = None, *, limit: int | None = None
 
     ``limit`` keeps the first n cards (a quick smoke run; the README's figures use all 14).
     """
-    from bot.brief import brief, cut_cards
+    from bot.debate.brief import brief, cut_cards
     from bot.ingest import ingest
 
     began = time.perf_counter()

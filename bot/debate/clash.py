@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.brief import make_card
+from bot.debate.brief import make_card
+from bot.debate.motions import Motion, default_motion, load_yaml
+from bot.debate.stance import SentenceTable, sentence_table
 from bot.errors import InputError, NotFoundError
 from bot.manifest import source_info
-from bot.motions import Motion, default_motion, load_yaml
 from bot.settings import Settings, get_settings
-from bot.stance import SentenceTable, sentence_table
 from bot.types import ClashPoint, ClashSide, Span
 
 

@@ -53,7 +53,7 @@ def _print_json(obj: Any) -> None:
 
 
 def _card_lines(card: Card, indent: str = "   ") -> str:
-    from bot.export import cite_parts
+    from bot.debate.export import cite_parts
 
     bold, rest = cite_parts(card)
     marks = " | ".join(h.text for h in card.highlight)
@@ -81,8 +81,8 @@ def _write_exports(args: argparse.Namespace, docx: Any, markdown: Any) -> None:
 
 
 def _cmd_brief(args: argparse.Namespace) -> int:
-    from bot.brief import brief
-    from bot.export import brief_to_docx, brief_to_markdown
+    from bot.debate.brief import brief
+    from bot.debate.export import brief_to_docx, brief_to_markdown
 
     result = brief(args.motion, per_side=args.per_side, verbatim_only=args.verbatim_only)
     _write_exports(
@@ -109,8 +109,8 @@ def _cmd_brief(args: argparse.Namespace) -> int:
 
 
 def _cmd_cut(args: argparse.Namespace) -> int:
-    from bot.brief import cut_cards
-    from bot.export import cards_to_docx, cards_to_markdown
+    from bot.debate.brief import cut_cards
+    from bot.debate.export import cards_to_docx, cards_to_markdown
 
     result = cut_cards(args.tag, n=args.n, source_id=args.source, verbatim_only=args.verbatim_only)
     if result.cards:
@@ -135,7 +135,7 @@ def _cmd_cut(args: argparse.Namespace) -> int:
 
 
 def _cmd_rebut(args: argparse.Namespace) -> int:
-    from bot.rebuttal import rebut
+    from bot.debate.rebuttal import rebut
 
     result = rebut(args.argument, n=args.n)
     if args.json:
@@ -163,7 +163,7 @@ def _cmd_rebut(args: argparse.Namespace) -> int:
 
 
 def _cmd_clash(args: argparse.Namespace) -> int:
-    from bot.clash import clash
+    from bot.debate.clash import clash
 
     points = clash(topics=args.topic)
     if args.json:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.motions import SIDES, Contention, Motion, Side
+from bot.debate.motions import SIDES, Contention, Motion, Side
+from bot.debate.stance import SentenceTable
+from bot.debate.stance_model import load_model
 from bot.settings import Settings
-from bot.stance import SentenceTable
-from bot.stance_model import load_model
 
 MIN_CONTENTIONS = 3
 MAX_CONTENTIONS = 8

@@ -16,9 +16,9 @@ A card grows from a key sentence, the one closest to the claim it must prove:
   sentence's similarity to the claim, plus a little when it holds a figure. Each highlighted clause is a whole run
   of the source's words (causal words and all), so it reads as a fragment of the original sentence.
 
-Every span is ``text[start:end]`` of the stored source; ``bot.brief.verified`` checks them all. The shares were
+Every span is ``text[start:end]`` of the stored source; ``bot.debate.brief.verified`` checks them all. The shares were
 fitted on the even-numbered human-cut cards of ``python -m bot eval --cards`` and measured on the odd ones too
-(see ``bot.cards_eval``).
+(see ``bot.debate.cards_eval``).
 """
 
 from __future__ import annotations

@@ -68,8 +68,8 @@ def card_from_dict(data: dict[str, Any]) -> Card:
 
 def card_from_citation(citation: Citation, question: str, settings: Settings | None = None) -> Card:
     """Turn an answer's citation into a card: the quote is the evidence (verified), the tag names the question."""
-    from bot.brief import cite_of, verified
-    from bot.stance import stance
+    from bot.debate.brief import cite_of, verified
+    from bot.debate.stance import stance
 
     settings = settings or get_settings()
     verdict = stance(citation.quote, settings=settings)

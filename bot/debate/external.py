@@ -1,6 +1,6 @@
 """``python -m bot eval --external``: the shipped stance model measured on public topics it was never fitted on.
 
-Every figure is on the ``test`` part of ``bot.argdata``'s split (motions absent from the fitting data):
+Every figure is on the ``test`` part of ``bot.debate.argdata``'s split (motions absent from the fitting data):
 
 * ``pro_con``: accuracy on ArgQ test arguments and held-out Claim Stance claims, overall, on the half the model is
   most confident about, and above the shipped "unsure" threshold (with the share of items it covers);
@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from bot import argdata
-from bot.argdata import Item, KeyPointPair
+from bot.debate import argdata
+from bot.debate.argdata import Item, KeyPointPair
+from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
 from bot.manifest import write_atomic
 from bot.settings import Settings, get_settings
-from bot.stance_model import StanceModel, decide, load_model, text_polarities
 
 
 def vectors(texts: Sequence[str], settings: Settings) -> dict[str, np.ndarray]:

@@ -1,11 +1,11 @@
 """rebut(): answer-to (A2) blocks against an opponent's argument, built from the other side's cards.
 
 The argument (a sentence, or a pasted card) is split into its points (sentences, at most ``MAX_POINTS``). Its side
-is read by the same stance model as every passage (``bot.stance``) toward the motion (the default motion unless
+is read by the same stance model as every passage (``bot.debate.stance``) toward the motion (the default motion unless
 one is given); an argument argues by definition, so only its side is asked for. When that side is unsure the
 bot says so and answers both readings, one set of blocks each, rather than guessing. Each point gets a block:
 sentences taking the *other* side, ranked by similarity to the point and to the answering side's contentions
-closest to it (discovered from the sources when none are given), grown into verified cards (as in ``bot.brief``).
+closest to it (discovered from the sources when none are given), grown into verified cards (as in ``bot.debate.brief``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.brief import Candidate, Picker, check_count, relevance, with_contentions
 from bot.chunking import split_sentences
-from bot.motions import Contention, Motion, Side, default_motion, resolve_motion
+from bot.debate.brief import Candidate, Picker, check_count, relevance, with_contentions
+from bot.debate.motions import Contention, Motion, Side, default_motion, resolve_motion
+from bot.debate.stance import SentenceTable, classify, llm_replies, sentence_table
 from bot.prompts import fence_source, load_prompt
 from bot.settings import Settings, get_settings
-from bot.stance import SentenceTable, classify, llm_replies, sentence_table
 from bot.types import A2Block, Card, Rebuttal
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Stance of a passage toward any motion: pro, con or not an argument, with a calibrated confidence.
 
-Offline (the default) the verdict comes from the stance model in ``bot.stance_model``, fitted on public argument
+Offline (the default) the verdict comes from the stance model in ``bot.debate.stance_model``, fitted on public argument
 data over dozens of motions (``make train``; scores on held-out motions in ``bot/data/STANCE_MODEL.md``). It needs
 nothing but the motion's text; contentions, when a motions file or the user gives them, add each side's
 contention margin to the side logit. No topic lexicon, no source leaning.
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.chunking import split_sentences
+from bot.debate.motions import Motion, default_motion
+from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
 from bot.errors import BotError, NotFoundError
 from bot.favour import encoder_logits
 from bot.manifest import cached_for_version, list_sources, source_text, superseded_digests
-from bot.motions import Motion, default_motion
 from bot.settings import Settings, get_settings
-from bot.stance_model import StanceModel, decide, load_model, text_polarities
 from bot.types import Stance
 
 if TYPE_CHECKING:

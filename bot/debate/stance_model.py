@@ -34,7 +34,7 @@ import numpy as np
 
 from bot.errors import ConfigError
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 WEIGHTS_FILE = DATA_DIR / "stance_model.npz"
 VOCAB_FILE = DATA_DIR / "stance_vocab.json"
 

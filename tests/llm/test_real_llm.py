@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from bot.answer import FALLBACK_DETAIL, Partial, ask, ask_stream
-from bot.brief import brief
+from bot.debate.brief import brief
+from bot.debate.motions import default_motion
+from bot.debate.rebuttal import ANALYSIS_WORDS, rebut
+from bot.debate.stance import LABELS, classify
 from bot.manifest import source_text
-from bot.motions import default_motion
-from bot.rebuttal import ANALYSIS_WORDS, rebut
 from bot.settings import PROJECT_DIR, Settings, get_settings
-from bot.stance import LABELS, classify
 from bot.types import Answer
 from tests.test_llm_path import assert_never_an_unsupported_answer
 
