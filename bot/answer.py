@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.chunking import split_sentences
 from bot.errors import BotError, InputError
 from bot.focus import DECISIVE_MIN_COSINE, Focus, decisive, focus_of, gives_strongly, meets, refers_back
 from bot.grounding import (
@@ -65,6 +64,7 @@ from bot.retrieval import (
     unknown_terms,
 )
 from bot.settings import Settings, get_settings
+from bot.text import split_sentences
 from bot.types import Answer, Citation, Passage, SentenceCheck
 
 if TYPE_CHECKING:

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from bot.settings import Settings
 from bot.sources import Document
-
-# Words that end in a full stop without ending a sentence.
-_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof st sr jr vs etc gen sen rep gov col lt sgt capt cmdr adm pres inc ltd co corp dept no
-    nos fig vol art sec ch pp jan feb mar apr jun jul aug sep sept oct nov dec approx est al e.g i.e u.s u.n
-    u.k a.m p.m""".split()
-)
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_NEXT_START = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9¿¡ÁÉÍÓÚÑ]")
+from bot.text import split_sentences
 
 
 @dataclass(frozen=True)
@@ -28,47 +19,6 @@ class Chunk:
     end: int
     text: str
     page: int | None
-
-
-def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
-    """Return ``(start, end)`` offsets (plus ``base``) of the sentences of ``text``; line breaks always end one."""
-    spans: list[tuple[int, int]] = []
-    line_start = 0
-    for line in text.split("\n"):
-        _split_line(line, base + line_start, spans)
-        line_start += len(line) + 1
-    return spans
-
-
-def _split_line(line: str, base: int, out: list[tuple[int, int]]) -> None:
-    start = 0
-    for match in _BOUNDARY.finditer(line):
-        end = match.end()
-        if not _NEXT_START.match(line, end) or _is_abbreviation(line, match.start()):
-            continue
-        _add(line, base, start, end, out)
-        start = end
-    _add(line, base, start, len(line), out)
-
-
-def _is_abbreviation(line: str, dot: int) -> bool:
-    if line[dot] != ".":
-        return False
-    word_start = dot
-    while word_start > 0 and (line[word_start - 1].isalpha() or line[word_start - 1] == "."):
-        word_start -= 1
-    word = line[word_start:dot].lower()
-    if word in _ABBREVIATIONS:
-        return True
-    return len(word) == 1 and word.isalpha()  # an initial, as in "James E. Boasberg"
-
-
-def _add(line: str, base: int, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    piece = line[start:end]
-    stripped = piece.strip()
-    if stripped:
-        lead = len(piece) - len(piece.lstrip())
-        out.append((base + start + lead, base + start + lead + len(stripped)))
 
 
 def passage_id(source_id: str, start: int, end: int, text: str) -> str:

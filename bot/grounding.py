@@ -25,17 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.chunking import split_sentences
 from bot.manifest import source_text, vectors_path
 from bot.phrases import CITATION
 from bot.settings import Settings
+from bot.text import is_sentence, split_sentences, tokenize
 from bot.types import Citation, Passage, SentenceCheck
 
 SUPPORT_THRESHOLD = 0.55
-MIN_SENTENCE_CHARS = 20
 
 _LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*,\s*\d+)*\])+")
-_WORD = re.compile(r"[^\W\d_]{3}")
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,}?)[\"”]")
 
 
@@ -49,11 +47,6 @@ class Candidate:
     end: int
 
 
-def is_candidate(sentence: str) -> bool:
-    """Return True for a sentence worth quoting: long enough and with a word in it."""
-    return len(sentence) >= MIN_SENTENCE_CHARS and bool(_WORD.search(sentence))
-
-
 def candidate_sentences(passages: Sequence[Passage]) -> list[Candidate]:
     """Split retrieved passages into distinct sentences (overlapping passages share sentences: kept once)."""
     seen: set[tuple[str, int, int]] = set()
@@ -62,7 +55,7 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Candidate]:
         for start, end in split_sentences(p.text, base=p.start):
             key = (p.source_id, start, end)
             text = p.text[start - p.start : end - p.start]
-            if key in seen or not is_candidate(text):
+            if key in seen or not is_sentence(text):
                 continue
             seen.add(key)
             out.append(Candidate(i, text, start, end))
@@ -74,7 +67,7 @@ def document_sentences(text: str, spans: Sequence[tuple[int, int]] | None = None
 
     ``spans`` are the text's sentences when the caller has split it already.
     """
-    return [(a, b) for a, b in (split_sentences(text) if spans is None else spans) if is_candidate(text[a:b])]
+    return [(a, b) for a, b in (split_sentences(text) if spans is None else spans) if is_sentence(text[a:b])]
 
 
 def sentences_path(settings: Settings, source_id: str) -> Path:
@@ -169,8 +162,6 @@ _SENTENCE_CACHE: dict[tuple[str, str], np.ndarray] = {}
 
 def coverage(terms: dict[str, float], text: str) -> float:
     """Return the IDF-weighted share of the question's terms that occur in ``text``."""
-    from bot.retrieval import tokenize
-
     total = sum(terms.values())
     if total <= 0:
         return 0.0

@@ -323,9 +323,9 @@ def embed_group(
     measured on the eval set it leaves retrieval and answers about where full passage vectors put them (README). A
     model that does not pool by mean embeds passages and candidate sentences as they are.
     """
-    from bot.chunking import split_sentences
     from bot.embeddings import embed_texts, token_sums
     from bot.grounding import document_sentences
+    from bot.text import split_sentences
 
     spans = [split_sentences(doc.text) for doc, _, _ in group]
     candidates = [document_sentences(doc.text, doc_spans) for (doc, _, _), doc_spans in zip(group, spans, strict=True)]

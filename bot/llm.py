@@ -287,7 +287,7 @@ def find_loop(text: str) -> int | None:
     Two signs: one sentence said ``LOOP_SENTENCE_REPEATS`` times, or the reply ending in a stretch of words repeated
     back to back (``the the the ...``, or a clause without a full stop said over and over).
     """
-    from bot.chunking import split_sentences
+    from bot.text import split_sentences
 
     seen: dict[str, list[int]] = {}
     for start, end in split_sentences(text):
@@ -327,8 +327,8 @@ def check_line(reply: str, max_words: int, sentences: int = 0) -> tuple[str, str
     the task, or is mostly not words. With ``sentences``, a line that runs past ``max_words`` keeps its first whole
     sentences (at most that many) that fit, and is unusable only when the first alone does not.
     """
-    from bot.chunking import split_sentences
     from bot.phrases import REFUSAL
+    from bot.text import split_sentences
 
     if find_loop(reply) is not None:
         return "", "the reply repeats itself"

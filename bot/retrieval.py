@@ -23,36 +23,11 @@ from bot.manifest import (
     vectors_path,
 )
 from bot.settings import Settings, get_settings
+from bot.text import STOPWORDS, stem, tokenize
 from bot.types import Passage
 
 if TYPE_CHECKING:
     from bot.lc_retriever import BotRetriever, to_langchain  # noqa: F401 - served lazily by __getattr__
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_STOPWORDS = frozenset(
-    """a an and are as at be but by for from has have he her his how i in is it its of on or she that the their
-    them they this to was were what when where which who why will with would do does did about into than then
-    there these those can could should many much more most some any say says said tell told
-    according""".split()
-)
-
-
-_CURRENCY = re.compile(r"\$(?=\s?\d)|\bUS\$|\bUSD\b")
-_PERCENT = re.compile(r"%|\bper\s+cent\b", re.IGNORECASE)
-
-
-def stem(token: str) -> str:
-    """Strip a common English inflection ('transferred' -> 'transferr', 'prisons' -> 'prison'); crude but stable."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if token.endswith(suffix) and len(token) - len(suffix) >= 3 and not token.isdigit():
-            return token[: -len(suffix)]
-    return token
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case, lightly stemmed word tokens without stop words; '$5' gives 'dollar', '%' gives 'percent'."""
-    text = _PERCENT.sub(" percent ", _CURRENCY.sub(" dollar ", text))
-    return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
 
 
 @dataclass
@@ -207,7 +182,7 @@ def _names(texts: list[str]) -> frozenset[str]:
             seen[word] = seen.get(word, 0) + 1
             if m.group(0)[0].isupper():
                 upper[word] = upper.get(word, 0) + 1
-    return frozenset(stem(w) for w, n in seen.items() if upper.get(w, 0) >= NAME_SHARE * n and w not in _STOPWORDS)
+    return frozenset(stem(w) for w, n in seen.items() if upper.get(w, 0) >= NAME_SHARE * n and w not in STOPWORDS)
 
 
 def term_weights(text: str, settings: Settings | None = None) -> dict[str, float]:

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from bot.__main__ import main
-from bot.chunking import split_sentences
 from bot.debate.brief import brief, cut_cards, short_tag, verified
 from bot.debate.cutting import HIGHLIGHT_MAX, HIGHLIGHT_MIN, SourceSentences, evidence_span, word_count
 from bot.debate.evidence import card_from_dict
@@ -23,6 +22,7 @@ from bot.errors import InputError, NotFoundError
 from bot.manifest import list_sources, source_text
 from bot.phrases import BOT_WORDS_LABEL, YOUR_WORDS_LABEL
 from bot.settings import Settings
+from bot.text import split_sentences
 from bot.types import Card, to_dict
 from tests.conftest import make_settings
 from tests.test_stance import RecordingChat, fake_llm_fixture  # noqa: F401 - provides the fake_llm fixture

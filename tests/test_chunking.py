@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from bot.chunking import chunk_document, passage_id, split_sentences
+from bot.chunking import chunk_document, passage_id
 from bot.settings import Settings
 from bot.sources import Document, read_source
+from bot.text import split_sentences
 
 from .conftest import SHIPPED_CORPUS, make_settings
 

@@ -56,7 +56,7 @@ ABOUT_ITSELF = re.compile(
 
 @pytest.mark.parametrize("path", [p for p in SOURCES if p.stem != "cecot-article"], ids=lambda p: p.stem)
 def test_no_digest_sentence_addresses_debaters_or_itself(path: Path) -> None:
-    from bot.chunking import split_sentences
+    from bot.text import split_sentences
 
     text = stored_text(path.stem)
     sentences = [text[a:b] for a, b in split_sentences(text)]

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.chunking import split_sentences
 from bot.errors import BotError
 from bot.settings import DEFAULT_EMBEDDING_MODEL, PROJECT_DIR, Settings
+from bot.text import split_sentences
 from tests.conftest import SHIPPED_CORPUS, make_settings
 
 

@@ -140,8 +140,8 @@ def _stored_vectors(s: Settings, source_id: str) -> tuple[list[tuple[int, int]],
 def test_passages_are_pooled_from_their_sentences_and_sentences_keep_their_own_vectors(tmp_path: Path) -> None:
     import numpy as np
 
-    from bot.chunking import split_sentences
     from bot.embeddings import embed_texts, get_model, pools_by_mean
+    from bot.text import split_sentences
 
     s = make_settings(tmp_path / "data")
     ingest(settings=s)

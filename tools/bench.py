@@ -128,9 +128,9 @@ class Shipped:
 
 def load_shipped(settings: Settings) -> Shipped:
     """Read the shipped corpus with ``read_source`` and keep its real sentences."""
-    from bot.chunking import split_sentences
     from bot.ingest import discover
     from bot.sources import read_source
+    from bot.text import split_sentences
 
     origins, _, _ = discover([settings.corpus_dir])
     sentences: list[str] = []
@@ -242,7 +242,7 @@ _TEMPLATES = (
 
 def make_queries(n: int, shipped: Shipped, seed: int = SEED) -> list[str]:
     """Return n distinct questions: the eval set's, then template questions over the corpus's own words."""
-    from bot.retrieval import tokenize
+    from bot.text import tokenize
 
     rng = random.Random(seed)
     out: dict[str, None] = {}
@@ -509,9 +509,9 @@ def _encode(model: Any, texts: list[str], settings: Settings) -> Any:
 
 def _bare_sample(settings: Settings) -> tuple[list[str], list[str]]:
     """Return the passages of a seeded sample of whole sources (about BARE_SAMPLE passages), and their sentences."""
-    from bot.chunking import split_sentences
     from bot.manifest import source_text
     from bot.retrieval import all_passages
+    from bot.text import split_sentences
 
     by_source: dict[str, list[str]] = {}
     for p in all_passages(settings):

@@ -62,7 +62,7 @@ def synthetic_embedder(base: np.ndarray, seed: int = SEED) -> Any:
 
     Candidate sentences are given none (``ask()`` would embed its candidates itself); only ``retrieve()`` is timed.
     """
-    from bot.chunking import split_sentences
+    from bot.text import split_sentences
 
     rng = np.random.default_rng(seed)
 

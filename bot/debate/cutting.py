@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.chunking import split_sentences
+from bot.text import split_sentences
 from bot.types import Span
 
 UNDERLINE_SHARE = 0.3

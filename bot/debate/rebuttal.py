@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.chunking import split_sentences
 from bot.debate.brief import Candidate, Picker, check_count, relevance, with_contentions
 from bot.debate.motions import Contention, Motion, Side, default_motion, resolve_motion
 from bot.debate.stance import SentenceTable, classify, llm_replies, sentence_table
 from bot.prompts import fence_source, load_prompt
 from bot.settings import Settings, get_settings
+from bot.text import split_sentences
 from bot.types import A2Block, Card, Rebuttal
 
 if TYPE_CHECKING:

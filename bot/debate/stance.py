@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.chunking import split_sentences
 from bot.debate.motions import Motion, default_motion
 from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
 from bot.errors import BotError, NotFoundError
 from bot.favour import encoder_logits
 from bot.manifest import cached_for_version, list_sources, source_text, superseded_digests
 from bot.settings import Settings, get_settings
+from bot.text import is_sentence, split_sentences
 from bot.types import Stance
 
 if TYPE_CHECKING:
@@ -255,14 +255,6 @@ def _content(message: Any) -> str:
 
 # --- every sentence of the index ---------------------------------------------------------------------------
 
-MIN_SENTENCE_CHARS = 25
-_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
-
-
-def is_evidence_sentence(sentence: str) -> bool:
-    """Return True for a sentence that can be evidence (headings, captions and link lines cannot)."""
-    return len(sentence) >= MIN_SENTENCE_CHARS and bool(_ENDS_SENTENCE.search(sentence))
-
 
 @dataclass
 class SentenceTable:
@@ -332,7 +324,7 @@ def _build_table(settings: Settings, version: tuple[int, int]) -> SentenceTable:
         stored = stored_sentence_vectors(info.id, settings)
         for start, end in split_sentences(text):
             sentence = text[start:end]
-            if not is_evidence_sentence(sentence):
+            if not is_sentence(sentence, complete=True):
                 continue
             sids.append(info.id)
             spans.append((start, end, int(np.searchsorted(breaks, start))))
