@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from bot.errors import InputError
+from bot.files import load_yaml
 from bot.settings import PROJECT_DIR
 
 DEFAULT_EVAL_DIR = PROJECT_DIR / "tests" / "eval"
@@ -55,10 +57,6 @@ class EvalSet:
 
 def load_eval(path: str | Path | None = None) -> EvalSet:
     """Load a YAML/JSON eval file, or every such file in a folder (default: tests/eval/)."""
-    import json
-
-    import yaml
-
     root = Path(path) if path is not None else DEFAULT_EVAL_DIR
     if root.is_dir():
         files = sorted(p for p in root.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
@@ -71,11 +69,13 @@ def load_eval(path: str | Path | None = None) -> EvalSet:
     out = EvalSet(files=[str(f) for f in files])
     seen: set[str] = set()
     for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-            data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-        except (OSError, ValueError, yaml.YAMLError) as exc:
-            raise InputError(f"Cannot parse eval file {file}: {exc}.", "Fix its YAML/JSON syntax.") from exc
+        if file.suffix.lower() == ".json":
+            try:
+                data = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InputError(f"Cannot parse eval file {file}: {exc}.", "Fix its JSON syntax.") from exc
+        else:
+            data = load_yaml(file, "eval file", "tests/eval/")
         if not isinstance(data, dict):
             raise InputError(f"Eval file {file} is not a mapping.", "Use top-level keys 'questions' and 'stance'.")
         for raw in data.get("questions") or []:

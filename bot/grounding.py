@@ -16,15 +16,15 @@ Thresholds (all cosine similarities of the shipped all-MiniLM-L6-v2 embeddings, 
 
 from __future__ import annotations
 
+import io
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot.files import VersionedCache, file_version, write_atomic
 from bot.manifest import source_text, vectors_path
 from bot.phrases import CITATION
 from bot.settings import Settings
@@ -79,40 +79,26 @@ def save_sentence_vectors(
     settings: Settings, source_id: str, spans: Sequence[tuple[int, int]], vectors: np.ndarray
 ) -> None:
     """Store a source's candidate-sentence spans and their vectors (written by ingest)."""
-    path = sentences_path(settings, source_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, spans=np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors=vectors.astype(np.float32))
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    np.savez(buffer, spans=np.asarray(spans, dtype=np.int64).reshape(-1, 2), vectors=vectors.astype(np.float32))
+    write_atomic(sentences_path(settings, source_id), buffer.getvalue())
 
 
 _Table = tuple[dict[tuple[int, int], int], np.ndarray]
-_TABLES: OrderedDict[tuple[str, str], tuple[int, _Table]] = OrderedDict()
-_TABLES_MAX = 512
-_TABLES_LOCK = threading.Lock()
+_TABLES: VersionedCache[_Table] = VersionedCache(maxsize=512)
 
 
 def _sentence_table(source_id: str, settings: Settings) -> _Table | None:
     """Return a source's precomputed sentence vectors by span, or None (an index made before they existed)."""
     path = sentences_path(settings, source_id)
-    try:
-        mtime = path.stat().st_mtime_ns
-    except (FileNotFoundError, KeyError):
-        return None
-    key = (str(settings.data_dir), source_id)
-    with _TABLES_LOCK:
-        cached = _TABLES.get(key)
-        if cached is not None and cached[0] == mtime:
-            _TABLES.move_to_end(key)
-            return cached[1]
+    version = file_version(path)
+    return None if version == (0, 0) else _TABLES.get(path, version, lambda: _read_sentence_table(path))
+
+
+def _read_sentence_table(path: Path) -> _Table:
     with np.load(path) as data:
         spans, vectors = data["spans"], data["vectors"]
-    table = ({(int(a), int(b)): i for i, (a, b) in enumerate(spans)}, vectors)
-    with _TABLES_LOCK:
-        _TABLES[key] = (mtime, table)
-        while len(_TABLES) > _TABLES_MAX:
-            _TABLES.popitem(last=False)
-    return table
+    return {(int(a), int(b)): i for i, (a, b) in enumerate(spans)}, vectors
 
 
 def stored_sentence_vectors(source_id: str, settings: Settings) -> dict[tuple[int, int], np.ndarray] | None:

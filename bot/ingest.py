@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import io
 import json
 import shutil
 import sys
@@ -27,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from bot.chunking import Chunk, chunk_document
-from bot.errors import BotError, IngestLockedError, InputError, NotFoundError
-from bot.manifest import Manifest, load_manifest, save_manifest, text_path, vectors_path, write_atomic
+from bot.errors import BotError, IngestLockedError, InputError
+from bot.files import file_lock, write_atomic
+from bot.manifest import Manifest, read_manifest, save_manifest, text_path, unknown_source, vectors_path
 from bot.settings import Settings, get_settings
 from bot.sources import SKIPPED_NAMES, SUFFIXES, Document, is_url, read_source, source_id_for
 from bot.types import IngestReport, web_url
@@ -53,21 +55,15 @@ def fingerprint(settings: Settings) -> str:
 @contextmanager
 def ingest_lock(settings: Settings) -> Iterator[None]:
     """Hold the data dir's ingest lock; a second ingest waits ``ingest_lock_timeout`` s, then fails clearly."""
-    from filelock import FileLock, Timeout
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(settings.data_dir / "ingest.lock"))
-    try:
-        lock.acquire(timeout=settings.ingest_lock_timeout)
-    except Timeout:
-        raise IngestLockedError(
+    def busy() -> IngestLockedError:
+        return IngestLockedError(
             f"Another ingest is running on {settings.data_dir} (waited {settings.ingest_lock_timeout:g} s).",
             "Wait for it to finish and run the command again.",
-        ) from None
-    try:
+        )
+
+    with file_lock(settings.data_dir / "ingest.lock", settings.ingest_lock_timeout, busy):
         yield
-    finally:
-        lock.release()
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[str], list[Path], dict[str, str]]:
@@ -131,7 +127,7 @@ def ingest(
     with ingest_lock(settings):
         if rebuild:
             _wipe(settings)
-        manifest = load_manifest(settings)
+        manifest = read_manifest(settings)
         fp = fingerprint(settings)
         if manifest.fingerprint and manifest.fingerprint != fp:
             # Model or chunking changed: every source must be re-embedded.
@@ -359,10 +355,9 @@ def _unit_rows(rows: list[np.ndarray], dim: int) -> np.ndarray:
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, array)
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    write_atomic(path, buffer.getvalue())
 
 
 def _delete_source(source_id: str, manifest: Manifest, settings: Settings) -> None:
@@ -381,12 +376,10 @@ def remove_source(source_id: str, *, settings: Settings | None = None) -> None:
     """Remove a source from the index; an uploaded file is deleted, a corpus file is excluded from later scans."""
     settings = settings or get_settings()
     with ingest_lock(settings):
-        manifest = load_manifest(settings)
+        manifest = read_manifest(settings)
         entry = manifest.sources.get(source_id)
         if entry is None:
-            raise NotFoundError(
-                f"No ingested source with id {source_id!r}.", "List the ids with `python -m bot sources`."
-            )
+            raise unknown_source(source_id)
         origin = entry["origin"]
         _delete_source(source_id, manifest, settings)
         if not is_url(origin) and Path(origin).is_relative_to(settings.uploads_dir):

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from bot.errors import NotFoundError, StoreError
+from bot.errors import InputError, NotFoundError, StoreError
+from bot.files import Version, VersionedCache, file_version, write_atomic
 from bot.settings import Settings, get_settings
 from bot.types import SourceInfo, SourceView
 
@@ -47,12 +45,17 @@ def manifest_path(settings: Settings) -> Path:
 _SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,199}")
 
 
+def unknown_source(source_id: object) -> NotFoundError:
+    """Return the error for a source id that is not ingested (raised by every lookup of a source)."""
+    return NotFoundError(
+        f"No ingested source with id {str(source_id)[:80]!r}.", "List the ids with `python -m bot sources`."
+    )
+
+
 def check_source_id(source_id: object) -> str:
     """Return the id if it has the shape ingest gives ids (a slug), else raise NotFoundError: never a path."""
     if not isinstance(source_id, str) or not _SOURCE_ID.fullmatch(source_id):
-        raise NotFoundError(
-            f"No ingested source with id {str(source_id)[:80]!r}.", "List the ids with `python -m bot sources`."
-        )
+        raise unknown_source(source_id)
     return source_id
 
 
@@ -66,9 +69,17 @@ def vectors_path(settings: Settings, source_id: str) -> Path:
     return settings.data_dir / "vectors" / f"{check_source_id(source_id)}.npy"
 
 
+_MANIFESTS: VersionedCache[Manifest] = VersionedCache(maxsize=8)
+
+
 def load_manifest(settings: Settings | None = None) -> Manifest:
-    """Read the manifest (an empty one when nothing was ingested yet)."""
+    """Return the manifest, parsed once per version of the file; shared, so callers must not change it."""
     settings = settings or get_settings()
+    return _MANIFESTS.get(str(settings.data_dir), manifest_version(settings), lambda: read_manifest(settings))
+
+
+def read_manifest(settings: Settings) -> Manifest:
+    """Read the manifest afresh, for a caller that changes and saves it (an empty one before the first ingest)."""
     path = manifest_path(settings)
     if not path.exists():
         return Manifest()
@@ -91,74 +102,33 @@ def save_manifest(manifest: Manifest, settings: Settings) -> None:
     write_atomic(manifest_path(settings), json.dumps(manifest.to_json(), ensure_ascii=False).encode("utf-8"))
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to ``path`` through a temp file and ``os.replace``, fsynced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def manifest_version(settings: Settings) -> Version:
+    """Return the index version: a cheap token that changes whenever the manifest is rewritten."""
+    return file_version(manifest_path(settings))
 
 
-def manifest_version(settings: Settings) -> tuple[int, int]:
-    """Return a cheap token that changes whenever the manifest is rewritten."""
-    try:
-        stat = manifest_path(settings).stat()
-    except FileNotFoundError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_ino)
+V = TypeVar("V")
 
 
-class _Versioned(Protocol):
-    version: tuple[int, int]
-
-
-V = TypeVar("V", bound=_Versioned)
-
-
-def cached_for_version(
-    cache: dict[str, V], lock: threading.Lock, settings: Settings, build: Callable[[Settings, tuple[int, int]], V]
+def for_index_version(
+    cache: VersionedCache[V], settings: Settings, build: Callable[[Settings, Version], V], key: Hashable = ""
 ) -> V:
-    """Return ``cache``'s entry for the data dir, rebuilt (once, under ``lock``) when the manifest has changed."""
-    key = str(settings.data_dir)
+    """Return ``cache``'s value for the data dir (and ``key``), rebuilt once when the index version changes."""
     version = manifest_version(settings)
-    cached = cache.get(key)
-    if cached is not None and cached.version == version:
-        return cached
-    with lock:
-        cached = cache.get(key)
-        if cached is None or cached.version != version:
-            cached = build(settings, version)
-            cache[key] = cached
-        return cached
+    return cache.get((str(settings.data_dir), key), version, lambda: build(settings, version))
 
 
-_TEXT_CACHE: dict[tuple[str, str], tuple[int, str]] = {}
+_TEXTS: VersionedCache[str] = VersionedCache(maxsize=1024)
 
 
 def source_text(source_id: str, settings: Settings | None = None) -> str:
     """Return a stored source's text: for any passage ``p``, ``source_text(p.source_id)[p.start:p.end] == p.text``."""
     settings = settings or get_settings()
     path = text_path(settings, source_id)
-    try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        raise NotFoundError(
-            f"No ingested source with id {source_id!r}.", "List the ids with `python -m bot sources`."
-        ) from None
-    key = (str(settings.data_dir), source_id)
-    cached = _TEXT_CACHE.get(key)
-    if cached and cached[0] == mtime:
-        return cached[1]
-    text = path.read_text(encoding="utf-8")
-    _TEXT_CACHE[key] = (mtime, text)
-    return text
+    version = file_version(path)
+    if version == (0, 0):
+        raise unknown_source(source_id)
+    return _TEXTS.get(path, version, lambda: path.read_text(encoding="utf-8"))
 
 
 def info_from_entry(source_id: str, entry: dict[str, Any]) -> SourceInfo:
@@ -186,8 +156,6 @@ def info_from_entry(source_id: str, entry: dict[str, Any]) -> SourceInfo:
 
 def source_view(source_id: str, start: int, end: int, settings: Settings | None = None) -> SourceView:
     """Return a source's stored text with ``[start:end]`` marked (checked against the text's length)."""
-    from bot.errors import InputError
-
     settings = settings or get_settings()
     info = source_info(source_id, settings)
     text = source_text(source_id, settings)
@@ -237,5 +205,5 @@ def source_info(source_id: str, settings: Settings | None = None) -> SourceInfo:
     """Return one ingested source's provenance, or raise NotFoundError."""
     manifest = load_manifest(settings)
     if source_id not in manifest.sources:
-        raise NotFoundError(f"No ingested source with id {source_id!r}.", "List the ids with `python -m bot sources`.")
+        raise unknown_source(source_id)
     return info_from_entry(source_id, manifest.sources[source_id])

@@ -12,15 +12,19 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.errors import BotError
+from bot.files import file_lock, replacing, write_atomic
 
 ONNX_OPSET = 17
 EXPORT_FORMAT = 1
+EXPORT_LOCK_TIMEOUT = 600
+"""Seconds to wait for another process exporting the same model (an export takes about a minute on 2 cores)."""
 """Bumped when the export changes shape, so an old export is not reused."""
 _HASHED = ("config.json", "modules.json", "sentence_bert_config.json", "tokenizer.json", "1_Pooling/config.json")
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
@@ -73,8 +77,6 @@ def model_hash(model_dir: Path, cache_dir: Path) -> str:
             total.update(name.encode() + hashlib.file_digest(handle, "sha256").digest())
     digest = total.hexdigest()
     memo[key] = digest
-    from bot.manifest import write_atomic
-
     write_atomic(memo_path, json.dumps(memo, indent=1).encode("utf-8"))
     return digest
 
@@ -89,8 +91,6 @@ def ensure_export(model_dir: Path, cache_dir: Path, elsewhere: tuple[Path, ...] 
 
     An export already made in one of the ``elsewhere`` folders (the default data dir's) is used as it is.
     """
-    from filelock import FileLock
-
     target = export_path(model_dir, cache_dir)
     if target.is_file():
         return target
@@ -98,8 +98,14 @@ def ensure_export(model_dir: Path, cache_dir: Path, elsewhere: tuple[Path, ...] 
         found = other / "onnx" / target.parent.name / target.name
         if found.is_file():
             return found
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target.parent / "export.lock"), timeout=600):
+
+    def busy() -> BotError:
+        return BotError(
+            f"Another process has been exporting the embedding model to {target.parent} for 10 minutes.",
+            "Wait for it to finish (or stop it) and try again.",
+        )
+
+    with file_lock(target.parent / "export.lock", EXPORT_LOCK_TIMEOUT, busy):
         if not target.is_file():
             export(model_dir, target)
     return target
@@ -133,11 +139,8 @@ def export(model_dir: Path, target: Path) -> None:
     mask = (ids != 0).long()
     args = (ids, mask, torch.zeros_like(ids))[: len(names)]
     axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "token_embeddings"]}
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    import warnings
-
     try:
-        with torch.inference_mode(), warnings.catch_warnings():
+        with replacing(target) as tmp, torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python booleans: the mask path is traced
             torch.onnx.export(
                 _TokenVectors(model),
@@ -149,16 +152,14 @@ def export(model_dir: Path, target: Path) -> None:
                 opset_version=ONNX_OPSET,
                 dynamo=False,
             )
-        os.replace(tmp, target)
     except Exception as exc:
-        tmp.unlink(missing_ok=True)
         raise BotError(
             f"Could not export the embedding model {model_dir} to ONNX ({type(exc).__name__}: {exc}).",
             "Set BOT_EMBED_BACKEND=torch to run it on PyTorch.",
         ) from exc
     info = {"model": str(model_dir), "inputs": names, "opset": ONNX_OPSET, "torch": torch.__version__}
     info["export_s"] = round(time.perf_counter() - began, 2)
-    (target.parent / "export.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
+    write_atomic(target.parent / "export.json", json.dumps(info, indent=1).encode("utf-8"))
 
 
 class OnnxEncoder:

@@ -7,15 +7,15 @@ it is what ``min_score`` filters on and what the refusal decision reads. The ord
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.errors import BotError, InputError, NotFoundError, StoreError
+from bot.files import Version, VersionedCache
 from bot.manifest import (
-    cached_for_version,
+    for_index_version,
     info_from_entry,
     load_manifest,
     source_text,
@@ -77,15 +77,14 @@ class _Index:
         )
 
 
-_CACHE: dict[str, _Index] = {}
-_CACHE_LOCK = threading.Lock()
+_CACHE: VersionedCache[_Index] = VersionedCache(maxsize=4)
 
 
 def _load_index(settings: Settings) -> _Index:
-    return cached_for_version(_CACHE, _CACHE_LOCK, settings, _build_index_and_release)
+    return for_index_version(_CACHE, settings, _build_index_and_release)
 
 
-def _build_index_and_release(settings: Settings, version: tuple[int, int]) -> _Index:
+def _build_index_and_release(settings: Settings, version: Version) -> _Index:
     index = _build_index(settings, version)
     from bot.embeddings import release_memory
 
@@ -93,7 +92,7 @@ def _build_index_and_release(settings: Settings, version: tuple[int, int]) -> _I
     return index
 
 
-def _build_index(settings: Settings, version: tuple[int, int]) -> _Index:
+def _build_index(settings: Settings, version: Version) -> _Index:
     import bm25s
 
     manifest = load_manifest(settings)
@@ -215,8 +214,7 @@ def unknown_terms(text: str, settings: Settings | None = None) -> list[str]:
 
 def clear_cache() -> None:
     """Drop the in-memory indexes (they reload by themselves when the manifest changes)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    _CACHE.clear()
 
 
 def check_query(query: object, settings: Settings, what: str = "query") -> str:

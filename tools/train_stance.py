@@ -38,7 +38,7 @@ from bot.debate.motions import default_motion
 from bot.debate.stance_model import DATA_DIR, StanceModel, ngrams, text_polarities
 from bot.embeddings import embed_texts
 from bot.evalset import load_eval
-from bot.manifest import write_atomic
+from bot.files import write_atomic
 from bot.settings import Settings, get_settings
 
 C_FAVOUR = 1.0

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.debate.brief import make_card
-from bot.debate.motions import Motion, default_motion, load_yaml
+from bot.debate.motions import Motion, default_motion
 from bot.debate.stance import SentenceTable, sentence_table
 from bot.errors import InputError, NotFoundError
+from bot.files import load_yaml
 from bot.manifest import source_info
 from bot.settings import Settings, get_settings
 from bot.types import ClashPoint, ClashSide, Span

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InputError, NotFoundError, StoreError
-from bot.manifest import write_atomic
+from bot.files import file_lock, write_atomic
 from bot.settings import Settings, get_settings
 from bot.types import Card, Citation, Cite, Span, to_dict
 
@@ -40,18 +40,16 @@ def evidence_path(settings: Settings, user: str | None = None) -> Path:
 @contextlib.contextmanager
 def _locked(settings: Settings, user: str | None) -> Iterator[Path]:
     """Hold the evidence file's lock (threads and processes alike) and yield its path."""
-    from filelock import FileLock, Timeout
-
     path = evidence_path(settings, user)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with _LOCK, FileLock(str(path) + ".lock", timeout=settings.ingest_lock_timeout):
-            yield path
-    except Timeout as exc:
-        raise StoreError(
+
+    def busy() -> StoreError:
+        return StoreError(
             f"The evidence file {path} stayed locked by another process for {settings.ingest_lock_timeout:g} s.",
             "Try again; if it persists, another bot process is stuck: stop it.",
-        ) from exc
+        )
+
+    with _LOCK, file_lock(path.with_name(path.name + ".lock"), settings.ingest_lock_timeout, busy):
+        yield path
 
 
 def card_from_dict(data: dict[str, Any]) -> Card:

@@ -25,7 +25,7 @@ import numpy as np
 from bot.debate import argdata
 from bot.debate.argdata import Item, KeyPointPair
 from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
-from bot.manifest import write_atomic
+from bot.files import write_atomic
 from bot.settings import Settings, get_settings
 
 

@@ -12,13 +12,13 @@ The file looks like this::
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from bot.errors import InputError, NotFoundError
+from bot.files import load_yaml
 from bot.settings import Settings, get_settings
 
 Side = Literal["pro", "con"]
@@ -65,26 +65,6 @@ class MotionFile:
 
     default: str
     motions: tuple[Motion, ...]
-
-
-def load_yaml(path: Path, what: str, example: str) -> Any:
-    """Return a YAML file's data (cached until the file changes), or raise InputError saying what is wrong."""
-    try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        raise InputError(f"No {what} at {path}.", f"Create it (see {example}).") from None
-    return _read_yaml(path, mtime, what)
-
-
-@functools.lru_cache(maxsize=16)
-def _read_yaml(path: Path, mtime: int, what: str) -> Any:
-    import yaml
-
-    del mtime  # part of the cache key only
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"Cannot read the {what} {path}: {exc}.", "Fix its YAML syntax.") from exc
 
 
 def load_motions(settings: Settings | None = None) -> MotionFile:

@@ -16,7 +16,6 @@ model's threshold, so the UI shows "side unsure" rather than a guess.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,8 @@ from bot.debate.motions import Motion, default_motion
 from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
 from bot.errors import BotError, NotFoundError
 from bot.favour import encoder_logits
-from bot.manifest import cached_for_version, list_sources, source_text, superseded_digests
+from bot.files import Version, VersionedCache
+from bot.manifest import for_index_version, list_sources, source_text, superseded_digests
 from bot.settings import Settings, get_settings
 from bot.text import is_sentence, split_sentences
 from bot.types import Stance
@@ -73,8 +73,7 @@ class MotionSignals:
         return np.asarray((vectors @ self.pro.T).max(axis=1) - (vectors @ self.con.T).max(axis=1))
 
 
-_LOCK = threading.Lock()
-_MOTIONS: dict[tuple[Motion, str], MotionSignals] = {}
+_MOTIONS: VersionedCache[MotionSignals] = VersionedCache(maxsize=64)
 
 
 def motion_signals(motion: Motion, settings: Settings) -> MotionSignals:
@@ -85,20 +84,16 @@ def motion_signals(motion: Motion, settings: Settings) -> MotionSignals:
     given = Motion(
         motion.id, motion.text, *(tuple(c for c in side if c.origin == "given") for side in (motion.pro, motion.con))
     )
-    key = (given, settings.embedding_model)
-    cached = _MOTIONS.get(key)
-    if cached is None:
-        pro, con = [c.claim for c in given.pro], [c.claim for c in given.con]
-        cached = MotionSignals(
+    pro, con = [c.claim for c in given.pro], [c.claim for c in given.con]
+    return _MOTIONS.get(
+        given,
+        settings.embedding_model,
+        lambda: MotionSignals(
             vector=embed_query(motion.text, settings),
             pro=embed_texts(pro, settings) if pro else np.zeros((0, 1)),
             con=embed_texts(con, settings) if con else np.zeros((0, 1)),
-        )
-        with _LOCK:
-            if len(_MOTIONS) > 64:
-                _MOTIONS.clear()
-            _MOTIONS[key] = cached
-    return cached
+        ),
+    )
 
 
 def probabilities(
@@ -296,15 +291,15 @@ class SentenceTable:
         return verdicts(self.probabilities(motion, settings)[row : row + 1])[0]
 
 
-_TABLES: dict[str, SentenceTable] = {}
+_TABLES: VersionedCache[SentenceTable] = VersionedCache(maxsize=4)
 
 
 def sentence_table(settings: Settings | None = None) -> SentenceTable:
     """Return the sentence table of the current index (rebuilt when the manifest changes)."""
-    return cached_for_version(_TABLES, _LOCK, settings or get_settings(), _build_table)
+    return for_index_version(_TABLES, settings or get_settings(), _build_table)
 
 
-def _build_table(settings: Settings, version: tuple[int, int]) -> SentenceTable:
+def _build_table(settings: Settings, version: Version) -> SentenceTable:
     from bot.grounding import stored_sentence_vectors
 
     sids: list[str] = []
