@@ -14,10 +14,10 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import LLMError
+from bot.errors import BotError, LLMError
 from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -352,3 +352,35 @@ def check_line(reply: str, max_words: int, sentences: int = 0) -> tuple[str, str
     if len(words) < 2 or letters < 0.6 * len(line.replace(" ", "")):
         return "", "the reply is not a line of text"
     return line, ""
+
+
+def llm_replies(chat: BaseChatModel, prompts: Sequence[str], settings: Settings, task: str | None = None) -> list[str]:
+    """Send each prompt to the chat model (a few at a time) and return the replies' text.
+
+    ``task`` ("stance", "tag", "analysis") sets the reply's token limit and stop sequences (``bot.llm.for_task``).
+    A request that times out gives "" for that prompt, which the caller's fallback handles; other errors raise.
+    """
+    if not prompts:
+        return []
+    model: Any = for_task(chat, task, settings) if task else chat
+    try:
+        messages = model.batch(
+            list(prompts), config={"max_concurrency": settings.debate_llm_concurrency}, return_exceptions=True
+        )
+    except BotError:
+        raise
+    except Exception as exc:  # the provider's own error types
+        raise describe_error(exc, settings) from exc
+    for m in messages:
+        if isinstance(m, BotError):
+            raise m
+        if isinstance(m, Exception) and not is_timeout(m):
+            raise describe_error(m, settings) from m
+    return ["" if isinstance(m, Exception) else _content(m) for m in messages]
+
+
+def _content(message: Any) -> str:
+    content = getattr(message, "content", message)
+    if isinstance(content, list):  # content blocks
+        content = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+    return str(content).strip()

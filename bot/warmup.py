@@ -59,7 +59,7 @@ def warm_debate(settings: Settings | None = None, wait: float = 60.0) -> threadi
         try:
             from bot.debate.brief import brief
             from bot.debate.motions import default_motion
-            from bot.debate.stance import sentence_table
+            from bot.debate.sentences import sentence_table
             from bot.llm import make_chat_model
 
             motion = default_motion(settings)

@@ -24,7 +24,7 @@ ARGUMENTS = yaml.safe_load((HERE / "rebut-arguments.yaml").read_text(encoding="u
 
 def test_the_labelled_sets_are_what_the_issue_asks_for(corpus_index: Settings) -> None:
     from bot.debate.motions import load_motions
-    from bot.debate.stance import sentence_table
+    from bot.debate.sentences import sentence_table
 
     known = {m.text for m in load_motions(corpus_index).motions}
     assert len(MOTIONS) >= 3 and not known & {m["text"] for m in MOTIONS}

@@ -61,7 +61,7 @@ def test_brief_cards_sit_on_the_labelled_side(congestion: Settings) -> None:
 
 
 def _sentences(s: Settings) -> list[str]:
-    from bot.debate.stance import sentence_table
+    from bot.debate.sentences import sentence_table
 
     return sentence_table(s).texts
 

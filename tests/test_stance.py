@@ -13,7 +13,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import Field
 
 from bot.debate.motions import Motion, default_motion, find_motion, load_motions, resolve_motion
-from bot.debate.stance import OFFLINE, classify, describe, evaluate_stance, parse_stance, sentence_table
+from bot.debate.sentences import sentence_table
+from bot.debate.stance import OFFLINE, classify, describe, evaluate_stance, parse_stance
 from bot.debate.stance_model import load_model, motion_polarity
 from bot.errors import InputError
 from bot.evalset import load_eval

@@ -21,13 +21,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from bot.debate.contentions import discover
 from bot.debate.cutting import Cut, SourceSentences, cut, source_sentences
 from bot.debate.motions import SIDES, Contention, Motion, Side, resolve_motion
-from bot.debate.stance import OFFLINE, SentenceTable, sentence_table
+from bot.debate.sentences import SentenceTable, sentence_table
+from bot.debate.stance import OFFLINE, StanceResult, ask_stance
 from bot.debate.stance_model import load_model
+from bot.embeddings import embed_query
 from bot.errors import InputError, NotFoundError
+from bot.llm import check_line, llm_replies, make_chat_model, model_name
 from bot.manifest import source_info, source_text
 from bot.phrases import BOT_WORDS_LABEL, YOUR_WORDS_LABEL
+from bot.prompts import load_prompt
+from bot.retrieval import check_query
 from bot.settings import Settings, get_settings
 from bot.types import Brief, Card, Cite, NoCard, NoCardReason, Span, Stance, TagCards
 
@@ -99,8 +105,6 @@ def brief(
     """
     began = time.perf_counter()
     settings = settings or get_settings()
-    from bot.llm import make_chat_model, model_name
-    from bot.retrieval import check_query
 
     text = check_query(motion, settings, what="motion")
     per_side = check_count(per_side, "per_side", settings.brief_max_per_side, "BOT_BRIEF_MAX_PER_SIDE")
@@ -151,7 +155,6 @@ def cut_cards(
     from digests. The cards' tag is yours (``tag_origin`` "your words") and their stance "neutral".
     """
     settings = settings or get_settings()
-    from bot.retrieval import check_query
 
     text = check_query(tag, settings, what="tag")
     n = check_count(n, "n", settings.brief_max_per_side, "BOT_BRIEF_MAX_PER_SIDE")
@@ -196,8 +199,6 @@ def cut_cards(
 
 def with_contentions(motion: Motion, table: SentenceTable, settings: Settings) -> Motion:
     """Return the motion with contentions discovered from the sources for each side that has none."""
-    from bot.debate.contentions import discover
-
     if motion.pro and motion.con:
         return motion
     found = discover(motion, table, settings)
@@ -206,8 +207,6 @@ def with_contentions(motion: Motion, table: SentenceTable, settings: Settings) -
 
 def relevance(table: SentenceTable, texts: Sequence[str], settings: Settings) -> np.ndarray:
     """Return the cosine similarity of every sentence (rows) to each text (columns)."""
-    from bot.embeddings import embed_query
-
     if not texts or not len(table.texts):
         return np.zeros((len(table.texts), len(texts)))
     return np.asarray(table.vectors @ np.stack([embed_query(t, settings) for t in texts]).T)
@@ -317,8 +316,6 @@ class Picker:
 
     def cut(self, c: Candidate) -> tuple[str, Cut]:
         """Return the candidate's source text and its cut: evidence span, underline and highlight."""
-        from bot.embeddings import embed_query
-
         table, settings = self.table, self.settings
         sid = table.source_ids[c.row]
         text = source_text(sid, settings)
@@ -610,10 +607,6 @@ def llm_tags(
 
     Each card's ``tag_method`` says which, and why; ``methods`` counts them.
     """
-    from bot.debate.stance import llm_replies
-    from bot.llm import check_line, model_name
-    from bot.prompts import load_prompt
-
     prompt = load_prompt("tag", settings)
     prompts = [prompt.render(motion=motion.text, side=side, evidence=c.evidence) for c in cards]
     replies = llm_replies(chat, prompts, settings, task="tag")
@@ -639,8 +632,6 @@ def llm_confirm(
     methods: Counter[str] | None = None,
 ) -> list[Card]:
     """Keep the cards the model also puts on ``side``; an unreadable reply keeps the offline verdict (counted)."""
-    from bot.debate.stance import StanceResult, ask_stance
-
     offline = [StanceResult(c.stance, 1.0 if c.stance == "pro" else -1.0, OFFLINE) for c in cards]
     verdicts = ask_stance(chat, [c.evidence for c in cards], motion, offline, settings)
     if methods is not None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.debate.brief import make_card
 from bot.debate.motions import Motion, default_motion
-from bot.debate.stance import SentenceTable, sentence_table
+from bot.debate.sentences import SentenceTable, sentence_table
 from bot.errors import InputError, NotFoundError
 from bot.files import load_yaml
 from bot.manifest import source_info

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.debate.motions import SIDES, Contention, Motion, Side
-from bot.debate.stance import SentenceTable
+from bot.debate.sentences import SentenceTable
 from bot.debate.stance_model import load_model
 from bot.settings import Settings
 

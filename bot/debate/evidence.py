@@ -20,6 +20,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from bot.debate.brief import cite_of, verified
+from bot.debate.stance import stance
 from bot.errors import InputError, NotFoundError, StoreError
 from bot.files import file_lock, write_atomic
 from bot.settings import Settings, get_settings
@@ -66,9 +68,6 @@ def card_from_dict(data: dict[str, Any]) -> Card:
 
 def card_from_citation(citation: Citation, question: str, settings: Settings | None = None) -> Card:
     """Turn an answer's citation into a card: the quote is the evidence (verified), the tag names the question."""
-    from bot.debate.brief import cite_of, verified
-    from bot.debate.stance import stance
-
     settings = settings or get_settings()
     verdict = stance(citation.quote, settings=settings)
     card = Card(

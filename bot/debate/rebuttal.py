@@ -17,8 +17,12 @@ import numpy as np
 
 from bot.debate.brief import Candidate, Picker, check_count, relevance, with_contentions
 from bot.debate.motions import Contention, Motion, Side, default_motion, resolve_motion
-from bot.debate.stance import SentenceTable, classify, llm_replies, sentence_table
+from bot.debate.sentences import SentenceTable, sentence_table
+from bot.debate.stance import classify
+from bot.embeddings import embed_query, embed_texts
+from bot.llm import check_line, llm_replies, make_chat_model, model_name
 from bot.prompts import fence_source, load_prompt
+from bot.retrieval import check_query
 from bot.settings import Settings, get_settings
 from bot.text import split_sentences
 from bot.types import A2Block, Card, Rebuttal
@@ -40,8 +44,6 @@ def rebut(argument: str, *, n: int = 3, motion: str | None = None, settings: Set
     ``motion`` is the motion the round is on (default: the motions file's default motion).
     """
     settings = settings or get_settings()
-    from bot.llm import make_chat_model, model_name
-    from bot.retrieval import check_query
 
     text = check_query(argument, settings, what="argument")
     n = check_count(n, "n", settings.rebut_max_n, "BOT_REBUT_MAX_N")
@@ -98,8 +100,6 @@ def answer_pool(
     to_point = relevance(table, [point], settings)[:, 0]
     targets: list[Contention] = []
     if own:
-        from bot.embeddings import embed_query, embed_texts
-
         closeness = embed_texts([c.claim for c in own], settings) @ embed_query(point, settings)
         targets = [own[int(j)] for j in np.argsort(-closeness)[:ANSWER_CONTENTIONS]]
     to_targets = relevance(table, [c.claim for c in targets], settings) if targets else None
@@ -126,8 +126,6 @@ def analyse(chat: BaseChatModel, blocks: list[A2Block], settings: Settings) -> l
     A reply that is not a usable line (empty, looping, echoing the prompt, too long) gives no line, the offline
     method; each block's ``analysis_method`` says which, and why.
     """
-    from bot.llm import check_line, model_name
-
     prompt = load_prompt("analysis", settings)
     todo = [b for b in blocks if b.cards]
     prompts = [prompt.render(argument=b.answers, evidence=evidence_text(b.cards)) for b in todo]

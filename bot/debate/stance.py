@@ -17,25 +17,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.debate.motions import Motion, default_motion
 from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
-from bot.errors import BotError, NotFoundError
+from bot.embeddings import embed_query, embed_texts
+from bot.errors import NotFoundError
+from bot.evalset import StanceItem
 from bot.favour import encoder_logits
-from bot.files import Version, VersionedCache
-from bot.manifest import for_index_version, list_sources, source_text, superseded_digests
+from bot.files import VersionedCache
+from bot.llm import llm_replies, make_chat_model, model_name
+from bot.manifest import list_sources
+from bot.prompts import load_prompt
 from bot.settings import Settings, get_settings
-from bot.text import is_sentence, split_sentences
 from bot.types import Stance
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-
-    from bot.evalset import StanceItem
 
 OFFLINE = "offline: stance model fitted on IBM Debater data (bot/data/STANCE_MODEL.md)"
 LABELS: tuple[Stance, Stance, Stance] = ("pro", "con", "neutral")
@@ -78,8 +79,6 @@ _MOTIONS: VersionedCache[MotionSignals] = VersionedCache(maxsize=64)
 
 def motion_signals(motion: Motion, settings: Settings) -> MotionSignals:
     """Return the (cached) vectors of a motion and of its given contentions."""
-    from bot.embeddings import embed_query, embed_texts
-
     # Discovered contentions are the model's own picks: as margins they would only echo its verdicts.
     given = Motion(
         motion.id, motion.text, *(tuple(c for c in side if c.origin == "given") for side in (motion.pro, motion.con))
@@ -142,9 +141,6 @@ def classify(
     the offline verdict is the fallback. ``leanings`` is accepted so that earlier callers keep working, and
     ignored: a source's overall leaning says nothing about one passage.
     """
-    from bot.embeddings import embed_texts
-    from bot.llm import make_chat_model
-
     settings = settings or get_settings()
     motion = motion or default_motion(settings)
     if not texts:
@@ -196,9 +192,6 @@ def ask_stance(
     """Ask the model the stance of each text; a malformed reply keeps that text's fallback verdict."""
     from dataclasses import replace
 
-    from bot.llm import model_name
-    from bot.prompts import load_prompt
-
     prompt = load_prompt("stance", settings)
     pro, con = _bullets(motion, "pro"), _bullets(motion, "con")
     prompts = [prompt.render(motion=motion.text, pro=pro, con=con, passage=t) for t in texts]
@@ -212,150 +205,6 @@ def ask_stance(
             side: Stance = word if word != "neutral" else offline.side
             out.append(StanceResult(word, {"pro": 1.0, "con": -1.0, "neutral": 0.0}[word], name, 1.0, 1.0, False, side))
     return out
-
-
-def llm_replies(chat: BaseChatModel, prompts: Sequence[str], settings: Settings, task: str | None = None) -> list[str]:
-    """Send each prompt to the chat model (a few at a time) and return the replies' text.
-
-    ``task`` ("stance", "tag", "analysis") sets the reply's token limit and stop sequences (``bot.llm.for_task``).
-    A request that times out gives "" for that prompt, which the caller's fallback handles; other errors raise.
-    """
-    from bot.llm import describe_error, for_task, is_timeout
-
-    if not prompts:
-        return []
-    model: Any = for_task(chat, task, settings) if task else chat
-    try:
-        messages = model.batch(
-            list(prompts), config={"max_concurrency": settings.debate_llm_concurrency}, return_exceptions=True
-        )
-    except BotError:
-        raise
-    except Exception as exc:  # the provider's own error types
-        raise describe_error(exc, settings) from exc
-    for m in messages:
-        if isinstance(m, BotError):
-            raise m
-        if isinstance(m, Exception) and not is_timeout(m):
-            raise describe_error(m, settings) from m
-    return ["" if isinstance(m, Exception) else _content(m) for m in messages]
-
-
-def _content(message: Any) -> str:
-    content = getattr(message, "content", message)
-    if isinstance(content, list):  # content blocks
-        content = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    return str(content).strip()
-
-
-# --- every sentence of the index ---------------------------------------------------------------------------
-
-
-@dataclass
-class SentenceTable:
-    """Every usable sentence of the index: offsets, paragraph, embedding and motion-independent favour logit."""
-
-    version: tuple[int, int]
-    source_ids: list[str]
-    starts: np.ndarray
-    ends: np.ndarray
-    paragraphs: np.ndarray
-    texts: list[str]
-    vectors: np.ndarray
-    favour: np.ndarray
-    rows_by_source: dict[str, np.ndarray]
-    digest: np.ndarray
-    """True for the sentences of digests (the project's summaries), False for verbatim sources."""
-    _stances: dict[Motion, np.ndarray] = field(default_factory=dict)
-
-    def probabilities(self, motion: Motion, settings: Settings) -> np.ndarray:
-        """Return every sentence's (pro, con, neutral) probabilities toward a motion (cached per motion)."""
-        if motion not in self._stances:
-            if len(self._stances) > 32:
-                self._stances.clear()
-            self._stances[motion] = probabilities(self.texts, self.vectors, motion, settings, self.favour)
-        return self._stances[motion]
-
-    def labels(self, motion: Motion, settings: Settings) -> np.ndarray:
-        """Return every sentence's stance label toward a motion."""
-        return decide(self.probabilities(motion, settings))
-
-    def side_probability(self, motion: Motion, settings: Settings, side: Stance) -> np.ndarray:
-        """Return P(side | argues) of every sentence."""
-        p = self.probabilities(motion, settings)
-        column = p[:, 0] if side == "pro" else p[:, 1]
-        return np.asarray(column / np.maximum(p[:, 0] + p[:, 1], 1e-12))
-
-    def verdict(self, row: int, motion: Motion, settings: Settings) -> StanceResult:
-        """Return one sentence's verdict."""
-        return verdicts(self.probabilities(motion, settings)[row : row + 1])[0]
-
-
-_TABLES: VersionedCache[SentenceTable] = VersionedCache(maxsize=4)
-
-
-def sentence_table(settings: Settings | None = None) -> SentenceTable:
-    """Return the sentence table of the current index (rebuilt when the manifest changes)."""
-    return for_index_version(_TABLES, settings or get_settings(), _build_table)
-
-
-def _build_table(settings: Settings, version: Version) -> SentenceTable:
-    from bot.grounding import stored_sentence_vectors
-
-    sids: list[str] = []
-    spans: list[tuple[int, int, int]] = []
-    texts: list[str] = []
-    rows: list[np.ndarray | None] = []
-    rows_by_source: dict[str, np.ndarray] = {}
-    digest: list[bool] = []
-    infos = list_sources(settings)
-    superseded = superseded_digests(infos)
-    for info in infos:
-        if info.id in superseded:
-            continue  # its original is ingested: cards come from the original's words
-        text = source_text(info.id, settings)
-        first = len(texts)
-        breaks = np.array([m.start() for m in re.finditer("\n", text)], dtype=np.int64)
-        stored = stored_sentence_vectors(info.id, settings)
-        for start, end in split_sentences(text):
-            sentence = text[start:end]
-            if not is_sentence(sentence, complete=True):
-                continue
-            sids.append(info.id)
-            spans.append((start, end, int(np.searchsorted(breaks, start))))
-            texts.append(sentence)
-            digest.append(info.digest)
-            rows.append(stored.get((start, end)) if stored is not None else None)
-        rows_by_source[info.id] = np.arange(first, len(texts))
-    vectors = _fill_vectors(texts, rows, settings)
-    arr = np.asarray(spans, dtype=np.int64).reshape(-1, 3)
-    return SentenceTable(
-        version=version,
-        source_ids=sids,
-        starts=arr[:, 0],
-        ends=arr[:, 1],
-        paragraphs=arr[:, 2],
-        texts=texts,
-        vectors=vectors,
-        favour=load_model().favour_logits(texts, vectors, encoder_logits(texts, settings)) if texts else np.zeros(0),
-        rows_by_source=rows_by_source,
-        digest=np.asarray(digest, dtype=bool),
-    )
-
-
-def _fill_vectors(texts: list[str], rows: list[np.ndarray | None], settings: Settings) -> np.ndarray:
-    """Stack the stored sentence vectors, embedding only the sentences ingest did not store."""
-    from bot.grounding import sentence_vectors
-
-    missing = [i for i, r in enumerate(rows) if r is None]
-    if missing:
-        for i, v in zip(missing, sentence_vectors([texts[i] for i in missing], settings), strict=True):
-            rows[i] = v
-    if not rows:
-        from bot.embeddings import embed_query
-
-        return np.zeros((0, len(embed_query("x", settings))), dtype=np.float32)
-    return np.stack([r for r in rows if r is not None]).astype(np.float32)
 
 
 # --- evaluation ------------------------------------------------------------------------------------------------
