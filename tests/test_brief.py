@@ -328,7 +328,7 @@ def test_cli_cut(corpus_index: Settings, use_env: Any, capsys: pytest.CaptureFix
 
 
 def test_the_app_shows_both_layers_and_no_card(corpus_index: Settings) -> None:
-    from bot.ui import brief_html, card_html, esc
+    from bot.render import brief_html, card_html, esc
 
     moon = {"con": ["Moon mining in the asteroid belt is profitable."]}
     result = brief(MOTION, per_side=1, contentions=moon, settings=corpus_index)

@@ -12,9 +12,9 @@ from bot.debate.brief import brief
 from bot.debate.export import brief_to_docx, brief_to_markdown
 from bot.manifest import list_sources
 from bot.phrases import DIGEST_LABEL
+from bot.render import answer_html, card_html
 from bot.settings import Settings
 from bot.types import to_dict
-from bot.ui import answer_html, card_html
 
 MOTION = "El Salvador's mass-incarceration policy, symbolised by CECOT, is justified"
 

@@ -12,9 +12,9 @@ import pytest
 from bot.answer import ask
 from bot.debate.brief import brief
 from bot.debate.export import brief_to_docx, brief_to_markdown
+from bot.render import answer_html, card_html
 from bot.settings import Settings
 from bot.types import web_url
-from bot.ui import answer_html, card_html
 from tests.conftest import make_settings
 
 HOSTILE = """---

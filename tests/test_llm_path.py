@@ -20,9 +20,9 @@ from bot.debate.rebuttal import rebut
 from bot.llm import check_line, find_loop
 from bot.manifest import source_text
 from bot.phrases import REFUSAL
+from bot.render import answer_html, brief_html, rebuttal_html
 from bot.settings import Settings
 from bot.types import Answer
-from bot.ui import answer_html, brief_html, rebuttal_html
 
 from .fakes import QueuedChatModel, ScriptedChatModel
 

@@ -12,9 +12,9 @@ from gradio_client import Client
 from bot.debate.evidence import load_cards, move_card, remove_card, save_card
 from bot.errors import InputError, SourceError
 from bot.manifest import list_sources, source_text
+from bot.render import answer_html
 from bot.settings import Settings
 from bot.types import Answer, Citation
-from bot.ui import answer_html
 from bot.uploads import add_upload, safe_name
 
 from .conftest import make_settings, running_app
