@@ -234,14 +234,13 @@ def check_query(query: object, settings: Settings, what: str = "query") -> str:
     return cleaned
 
 
-def _check_k(k: object, settings: Settings) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise InputError(f"k must be a whole number, not {k!r}.", f"Pass k between 1 and {settings.retrieval_max_k}.")
-    if not 1 <= int(k) <= settings.retrieval_max_k:
-        raise InputError(
-            f"k={k} is out of range.", f"Pass k between 1 and {settings.retrieval_max_k} (BOT_RETRIEVAL_MAX_K)."
-        )
-    return int(k)
+def check_count(value: object, name: str, limit: int, setting: str) -> int:
+    """Return a whole number between 1 and ``limit``, or raise InputError naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InputError(f"{name} must be a whole number, not {value!r}.", f"Pass {name} between 1 and {limit}.")
+    if not 1 <= int(value) <= limit:
+        raise InputError(f"{name}={value} is out of range.", f"Pass {name} between 1 and {limit} ({setting}).")
+    return int(value)
 
 
 def retrieve(
@@ -255,7 +254,7 @@ def retrieve(
     """Return up to k diverse passages for the query, best first (hybrid BM25 + dense, fused, then MMR)."""
     settings = settings or get_settings()
     query = check_query(query, settings)
-    k = _check_k(k, settings)
+    k = check_count(k, "k", settings.retrieval_max_k, "BOT_RETRIEVAL_MAX_K")
     if min_score is not None and not -1.0 <= float(min_score) <= 1.0:
         raise InputError(f"min_score={min_score} is out of range.", "Pass a cosine similarity between -1 and 1.")
     index = _load_index(settings)

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from bot.__main__ import main
-from bot.debate.brief import brief, cut_cards, short_tag, verified
+from bot.debate.brief import brief, cut_cards
+from bot.debate.cards import short_tag, verified
 from bot.debate.cutting import HIGHLIGHT_MAX, HIGHLIGHT_MIN, SourceSentences, evidence_span, word_count
 from bot.debate.evidence import card_from_dict
 from bot.errors import InputError, NotFoundError
@@ -95,7 +96,7 @@ def test_unverifiable_cards_are_dropped(corpus_index: Settings, monkeypatch: pyt
     def amnesty_fails(card: Card, s: Settings) -> bool:
         return card.source_id != "amnesty-behind-the-veil-2023" and verified(card, s)
 
-    monkeypatch.setattr(importlib.import_module("bot.debate.brief"), "verified", amnesty_fails)
+    monkeypatch.setattr(importlib.import_module("bot.debate.cards"), "verified", amnesty_fails)
     result = brief(MOTION, per_side=8, settings=corpus_index)
     assert "amnesty-behind-the-veil-2023" not in {c.source_id for c in result.pro + result.con}
     assert result.coverage["unverified_dropped"] >= 1

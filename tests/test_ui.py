@@ -134,7 +134,7 @@ def test_unreadable_evidence_file_is_never_overwritten(tmp_path: Path, corpus_in
 
 def test_a_chat_citation_becomes_a_saved_card(corpus_index: Settings, tmp_path: Path) -> None:
     from bot.answer import ask
-    from bot.debate.brief import verified
+    from bot.debate.cards import verified
     from bot.debate.evidence import card_from_citation
 
     answer = ask("How many inmates can CECOT hold?", settings=corpus_index)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.debate.brief import make_card
+from bot.debate.cards import make_card
 from bot.debate.motions import Motion, default_motion
 from bot.debate.sentences import SentenceTable, sentence_table
 from bot.errors import InputError, NotFoundError

@@ -12,6 +12,8 @@ How well "closest to a key point" matches what people mean is measured on ArgKP 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from bot.debate.motions import SIDES, Contention, Motion, Side
@@ -66,3 +68,11 @@ def _side(
             )
         )
     return tuple(out)
+
+
+def with_contentions(motion: Motion, table: SentenceTable, settings: Settings) -> Motion:
+    """Return the motion with contentions discovered from the sources for each side that has none."""
+    if motion.pro and motion.con:
+        return motion
+    found = discover(motion, table, settings)
+    return replace(motion, pro=motion.pro or found.pro, con=motion.con or found.con)

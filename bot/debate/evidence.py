@@ -20,7 +20,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from bot.debate.brief import cite_of, verified
+from bot.debate.cards import cite_of, verified
 from bot.debate.stance import stance
 from bot.errors import InputError, NotFoundError, StoreError
 from bot.files import file_lock, write_atomic

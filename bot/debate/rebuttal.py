@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.debate.brief import Candidate, Picker, check_count, relevance, with_contentions
+from bot.debate.cards import Candidate, Picker, relevance
+from bot.debate.contentions import with_contentions
 from bot.debate.motions import Contention, Motion, Side, default_motion, resolve_motion
 from bot.debate.sentences import SentenceTable, sentence_table
 from bot.debate.stance import classify
 from bot.embeddings import embed_query, embed_texts
 from bot.llm import check_line, llm_replies, make_chat_model, model_name
 from bot.prompts import fence_source, load_prompt
-from bot.retrieval import check_query
+from bot.retrieval import check_count, check_query
 from bot.settings import Settings, get_settings
 from bot.text import split_sentences
 from bot.types import A2Block, Card, Rebuttal
