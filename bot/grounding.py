@@ -287,6 +287,45 @@ def ground(answer: str, passages: Sequence[Passage], settings: Settings) -> Grou
     answer stands behind a supported sentence. A sentence said twice is kept once.
     """
     flagged: list[str] = []
+    parts = _distinct_sentences(answer, flagged)
+    cands = candidate_sentences(passages)
+    cand_vecs = candidate_vectors(cands, passages, settings)
+    sent_vecs = sentence_vectors([s for s, _ in parts], settings) if parts else np.zeros((0, 1))
+    checks: list[SentenceCheck] = []
+    best_for: dict[int, tuple[float, Candidate]] = {}
+    out_sentences: list[str] = []
+    quotes = [0, 0]  # checked, found
+    for i, (sentence, numbers) in enumerate(parts):
+        valid = [n for n in numbers if 1 <= n <= len(passages)]
+        missing = [n for n in numbers if n not in valid]
+        flagged += [f"Removed citation [{n}]: no source {n} was retrieved for this answer." for n in missing]
+        similarity, best_here = _closest(valid, cands, cand_vecs, sent_vecs[i])
+        bad_quote = _check_quotes(sentence, [passages[n - 1].source_id for n in valid], settings, flagged, quotes)
+        backing = [n for n in valid if n in best_here and best_here[n][0] >= SUPPORT_THRESHOLD]
+        supported = bool(backing) and not bad_quote
+        reason = _reason(sentence, numbers, valid, backing, bad_quote, similarity, flagged)
+        if supported:
+            unused = [n for n in valid if n not in backing]
+            flagged += [f"Removed citation [{n}]: source {n} does not support: {sentence}" for n in unused]
+            for n in backing:
+                if best_here[n][0] > best_for.get(n, (-2.0, best_here[n][1]))[0]:
+                    best_for[n] = best_here[n]
+        kept = tuple(backing) if supported else ()
+        checks.append(SentenceCheck(sentence, kept, supported, round(similarity, 4), reason, tuple(numbers)))
+        out_sentences.append(sentence + ("" if not kept else " " + "".join(f"[{n}]" for n in kept)))
+    citations = _verified_citations(best_for, passages, settings, flagged)
+    metrics: dict[str, float | int] = {
+        "citations": len(citations),
+        "sentences": len(checks),
+        "supported_ratio": round(sum(c.supported for c in checks) / len(checks), 4) if checks else 0.0,
+        "quotes_checked": quotes[0],
+        "quotes_verified": quotes[1],
+    }
+    return Grounded(" ".join(out_sentences), citations, checks, flagged, metrics)
+
+
+def _distinct_sentences(answer: str, flagged: list[str]) -> list[tuple[str, list[int]]]:
+    """Return the answer's sentences with their citation numbers, each sentence once (a repeat is flagged)."""
     parts: list[tuple[str, list[int]]] = []
     said: set[str] = set()
     for sentence, numbers in split_answer(answer):
@@ -296,82 +335,81 @@ def ground(answer: str, passages: Sequence[Passage], settings: Settings) -> Grou
             continue
         said.add(key)
         parts.append((sentence, numbers))
-    cands = candidate_sentences(passages)
-    cand_vecs = candidate_vectors(cands, passages, settings)
-    sent_vecs = sentence_vectors([s for s, _ in parts], settings) if parts else np.zeros((0, 1))
-    checks: list[SentenceCheck] = []
-    best_for: dict[int, tuple[float, Candidate]] = {}
-    out_sentences: list[str] = []
-    quotes_checked = quotes_ok = 0
-    for i, (sentence, numbers) in enumerate(parts):
-        valid = [n for n in numbers if 1 <= n <= len(passages)]
-        for n in numbers:
-            if n not in valid:
-                flagged.append(f"Removed citation [{n}]: no source {n} was retrieved for this answer.")
-        similarity = 0.0
-        best_here: dict[int, tuple[float, Candidate]] = {}
-        for n in valid:
-            pool = [j for j, c in enumerate(cands) if c.passage == n - 1]
-            if not pool:
-                continue
-            sims = cand_vecs[pool] @ sent_vecs[i]
-            j = int(np.argmax(sims))
-            similarity = max(similarity, float(sims[j]))
-            best_here[n] = (float(sims[j]), cands[pool[j]])
-        bad_quote = ""
-        for quote in _QUOTED.findall(sentence):
-            if len(quote.split()) < 3:
-                continue
-            quotes_checked += 1
-            found = any(find_quote(quote, source_text(passages[n - 1].source_id, settings)) for n in valid)
-            quotes_ok += found
-            if not found:
-                bad_quote = bad_quote or quote
-                flagged.append(f'Quote not found in the cited source: "{quote}"')
-        backing = [n for n in valid if n in best_here and best_here[n][0] >= SUPPORT_THRESHOLD]
-        supported = bool(backing) and not bad_quote
-        reason = ""
-        if not valid:
-            reason = (
-                "no citation"
-                if not numbers
-                else f"cites {_markers(numbers)}, which {'is' if len(numbers) == 1 else 'are'} not among the sources"
-            )
-            flagged.append(f"No valid citation for: {sentence}")
-        elif bad_quote:
-            reason = f'quotes words not found in the cited source: "{bad_quote}"'
-        elif not backing:
-            reason = (
-                f"the cited source{'s' if len(valid) > 1 else ''} {_markers(valid)} "
-                f"{'do' if len(valid) > 1 else 'does'} not say this (similarity {similarity:.2f}, "
-                f"needs {SUPPORT_THRESHOLD:.2f})"
-            )
-            flagged.append(f"Not supported by {_markers(valid)}: {sentence}")
-        else:
-            for n in valid:
-                if n not in backing:
-                    flagged.append(f"Removed citation [{n}]: source {n} does not support: {sentence}")
-            for n in backing:
-                if best_here[n][0] > best_for.get(n, (-2.0, best_here[n][1]))[0]:
-                    best_for[n] = best_here[n]
-        kept = tuple(backing) if supported else ()
-        checks.append(SentenceCheck(sentence, kept, supported, round(similarity, 4), reason, tuple(numbers)))
-        out_sentences.append(sentence + ("" if not kept else " " + "".join(f"[{n}]" for n in kept)))
+    return parts
+
+
+def _closest(
+    valid: Sequence[int], cands: Sequence[Candidate], cand_vecs: np.ndarray, vector: np.ndarray
+) -> tuple[float, dict[int, tuple[float, Candidate]]]:
+    """Return the best similarity of a sentence to any cited passage, and each cited passage's closest sentence."""
+    similarity = 0.0
+    best_here: dict[int, tuple[float, Candidate]] = {}
+    for n in valid:
+        pool = [j for j, c in enumerate(cands) if c.passage == n - 1]
+        if not pool:
+            continue
+        sims = cand_vecs[pool] @ vector
+        j = int(np.argmax(sims))
+        similarity = max(similarity, float(sims[j]))
+        best_here[n] = (float(sims[j]), cands[pool[j]])
+    return similarity, best_here
+
+
+def _check_quotes(
+    sentence: str, source_ids: Sequence[str], settings: Settings, flagged: list[str], counts: list[int]
+) -> str:
+    """Return the first quote (three words or more) of the sentence found in none of its cited sources, or ""."""
+    bad_quote = ""
+    for quote in _QUOTED.findall(sentence):
+        if len(quote.split()) < 3:
+            continue
+        counts[0] += 1
+        found = any(find_quote(quote, source_text(sid, settings)) for sid in source_ids)
+        counts[1] += found
+        if not found:
+            bad_quote = bad_quote or quote
+            flagged.append(f'Quote not found in the cited source: "{quote}"')
+    return bad_quote
+
+
+def _reason(
+    sentence: str,
+    numbers: Sequence[int],
+    valid: Sequence[int],
+    backing: Sequence[int],
+    bad_quote: str,
+    similarity: float,
+    flagged: list[str],
+) -> str:
+    """Return why a sentence is not supported ("" when it is), flagging it."""
+    if not valid:
+        flagged.append(f"No valid citation for: {sentence}")
+        if not numbers:
+            return "no citation"
+        return f"cites {_markers(numbers)}, which {'is' if len(numbers) == 1 else 'are'} not among the sources"
+    if bad_quote:
+        return f'quotes words not found in the cited source: "{bad_quote}"'
+    if not backing:
+        flagged.append(f"Not supported by {_markers(valid)}: {sentence}")
+        return (
+            f"the cited source{'s' if len(valid) > 1 else ''} {_markers(valid)} "
+            f"{'do' if len(valid) > 1 else 'does'} not say this (similarity {similarity:.2f}, "
+            f"needs {SUPPORT_THRESHOLD:.2f})"
+        )
+    return ""
+
+
+def _verified_citations(
+    best_for: dict[int, tuple[float, Candidate]], passages: Sequence[Passage], settings: Settings, flagged: list[str]
+) -> list[Citation]:
+    """Return one citation per supporting passage, its closest sentence, each verified against the stored text."""
     citations = [
         make_citation(n, passages[n - 1], cand.start, cand.end, settings) for n, (_, cand) in sorted(best_for.items())
     ]
-    dropped = [c for c in citations if not c.verified]
-    for c in dropped:  # pragma: no cover - offsets come from the stored text itself
-        flagged.append(f"Citation [{c.n}] failed verification against {c.source_id} and was dropped.")
-    citations = [c for c in citations if c.verified]
-    metrics: dict[str, float | int] = {
-        "citations": len(citations),
-        "sentences": len(checks),
-        "supported_ratio": round(sum(c.supported for c in checks) / len(checks), 4) if checks else 0.0,
-        "quotes_checked": quotes_checked,
-        "quotes_verified": quotes_ok,
-    }
-    return Grounded(" ".join(out_sentences), citations, checks, flagged, metrics)
+    for c in citations:
+        if not c.verified:  # pragma: no cover - offsets come from the stored text itself
+            flagged.append(f"Citation [{c.n}] failed verification against {c.source_id} and was dropped.")
+    return [c for c in citations if c.verified]
 
 
 def _markers(numbers: Sequence[int]) -> str:
