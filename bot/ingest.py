@@ -116,7 +116,12 @@ def ingest(
     progress: bool | ProgressFn = False,
     rebuild: bool = False,
 ) -> IngestReport:
-    """Index files, folders or URLs (default: the corpus and uploads); skip unchanged, replace changed, drop deleted."""
+    """Index files, folders or URLs (default: the corpus and uploads); skip unchanged, replace changed, drop deleted.
+
+    The steps: open the manifest (a new model or chunking re-embeds everything), redo what a crash left half
+    written, plan the work (unchanged files are skipped by hash), drop the sources whose file is gone, then read,
+    chunk, embed and write the rest in groups.
+    """
     settings = settings or get_settings()
     began = time.perf_counter()
     report = IngestReport()
@@ -125,103 +130,144 @@ def ingest(
     if explicit and not path_list:
         raise InputError("No paths given to ingest.", "Pass files, folders or URLs, or nothing for the shipped corpus.")
     with ingest_lock(settings):
-        if rebuild:
-            _wipe(settings)
-        manifest = read_manifest(settings)
-        fp = fingerprint(settings)
-        if manifest.fingerprint and manifest.fingerprint != fp:
-            # Model or chunking changed: every source must be re-embedded.
-            _wipe(settings)
-            manifest = Manifest()
-        manifest.fingerprint = fp
-
+        manifest = _open_manifest(settings, rebuild)
         origins, folders, problems = discover(path_list)
         report.failed.update(problems)
-        # Redo sources a crash left half-written; their origins join this run when they still exist.
-        for sid, origin in list(manifest.pending.items()):
-            _delete_source(sid, manifest, settings)
-            if origin not in origins and (is_url(origin) or Path(origin).exists()):
-                origins.append(origin)
+        origins = _with_interrupted(origins, manifest, settings)
         if explicit:
             manifest.excluded = [o for o in manifest.excluded if o not in origins]
         else:
             origins = [o for o in origins if o not in manifest.excluded]
-
-        by_origin = {entry["origin"]: sid for sid, entry in manifest.sources.items()}
-        work: list[tuple[str, str, str | None]] = []
-        seen_ids: dict[str, str] = {}
-        for origin in origins:
-            try:
-                file_hash = _file_hash(origin, fp)
-            except OSError as exc:
-                report.failed[origin] = f"Cannot read {origin}: {exc}."
-                continue
-            sid = by_origin.get(origin) or source_id_for(origin)
-            owner = manifest.sources.get(sid, {}).get("origin")
-            if (owner and owner != origin) or seen_ids.get(sid, origin) != origin:
-                other = owner if owner and owner != origin else seen_ids[sid]
-                report.failed[origin] = (
-                    f"Source id {sid!r} is already used by {other}. Rename one of the files so their names differ."
-                )
-                continue
-            seen_ids[sid] = origin
-            if file_hash is not None and manifest.sources.get(sid, {}).get("file_hash") == file_hash:
-                report.unchanged.append(sid)
-                continue
-            work.append((origin, sid, file_hash))
-
-        # Sources whose file is gone from a scanned folder are removed.
-        for sid, entry in list(manifest.sources.items()):
-            origin = entry["origin"]
-            if not is_url(origin) and not Path(origin).exists() and _under_any(origin, folders):
-                _delete_source(sid, manifest, settings)
-                report.removed.append(sid)
-        if report.removed:
-            save_manifest(manifest, settings)
-
-        callback = _progress_callback(progress, len(work))
-        group: list[tuple[Document, str | None, list[Chunk]]] = []
-        group_passages = 0
-        done = 0
-        indexed = sum(len(entry["passages"]) for entry in manifest.sources.values())
-
-        def flush() -> None:
-            nonlocal group_passages, done, indexed
-            existed = {doc.source_id: doc.source_id in manifest.sources for doc, _, _ in group}
-            _write_group(group, manifest, settings)
-            for doc, _, chunks in group:
-                report.passages_embedded += len(chunks)
-                (report.updated if existed[doc.source_id] else report.added).append(doc.source_id)
-                if doc.dropped:
-                    report.dropped_lines[doc.source_id] = doc.dropped
-                if doc.meta.get("url") and not web_url(doc.meta["url"]):
-                    report.warnings.setdefault(doc.source_id, []).append(
-                        f"url {doc.meta['url'][:80]!r} is not an http(s) address: it is shown as text, never as a link"
-                    )
-                done += 1
-                callback(done, len(work), doc.source_id)
-            indexed += group_passages
-            group.clear()
-            group_passages = 0
-
-        for origin, sid, file_hash in work:
-            try:
-                doc = read_source(origin, settings, source_id=sid)
-            except BotError as exc:
-                report.failed[origin] = str(exc)
-                done += 1
-                continue
-            chunks = chunk_document(doc, settings)
-            group.append((doc, file_hash, chunks))
-            group_passages += len(chunks)
-            if group_passages >= min(GROUP_MAX_PASSAGES, max(GROUP_MIN_PASSAGES, indexed // 4)):
-                flush()
-        if group:
-            flush()
+        work = _plan(origins, manifest, report)
+        _drop_deleted(manifest, folders, report, settings)
+        _Writer(manifest, report, settings, len(work), progress).run(work)
         if not manifest_exists(settings):
             save_manifest(manifest, settings)
     report.seconds = time.perf_counter() - began
     return report
+
+
+Work = list[tuple[str, str, str | None]]
+"""What to (re)index: (origin, source id, file hash or None for a URL)."""
+
+
+def _open_manifest(settings: Settings, rebuild: bool) -> Manifest:
+    """Return the manifest to update: wiped for ``rebuild`` or when the model or chunking changed."""
+    if rebuild:
+        _wipe(settings)
+    manifest = read_manifest(settings)
+    fp = fingerprint(settings)
+    if manifest.fingerprint and manifest.fingerprint != fp:
+        # Model or chunking changed: every source must be re-embedded.
+        _wipe(settings)
+        manifest = Manifest()
+    manifest.fingerprint = fp
+    return manifest
+
+
+def _with_interrupted(origins: list[str], manifest: Manifest, settings: Settings) -> list[str]:
+    """Delete what a crash left half-written; its origins join this run when they still exist."""
+    origins = list(origins)
+    for sid, origin in list(manifest.pending.items()):
+        _delete_source(sid, manifest, settings)
+        if origin not in origins and (is_url(origin) or Path(origin).exists()):
+            origins.append(origin)
+    return origins
+
+
+def _plan(origins: list[str], manifest: Manifest, report: IngestReport) -> Work:
+    """Return the origins to index, skipping unchanged files; a clash of source ids fails the newcomer."""
+    by_origin = {entry["origin"]: sid for sid, entry in manifest.sources.items()}
+    work: Work = []
+    seen_ids: dict[str, str] = {}
+    for origin in origins:
+        try:
+            file_hash = _file_hash(origin, manifest.fingerprint)
+        except OSError as exc:
+            report.failed[origin] = f"Cannot read {origin}: {exc}."
+            continue
+        sid = by_origin.get(origin) or source_id_for(origin)
+        owner = manifest.sources.get(sid, {}).get("origin")
+        if (owner and owner != origin) or seen_ids.get(sid, origin) != origin:
+            other = owner if owner and owner != origin else seen_ids[sid]
+            report.failed[origin] = (
+                f"Source id {sid!r} is already used by {other}. Rename one of the files so their names differ."
+            )
+            continue
+        seen_ids[sid] = origin
+        if file_hash is not None and manifest.sources.get(sid, {}).get("file_hash") == file_hash:
+            report.unchanged.append(sid)
+            continue
+        work.append((origin, sid, file_hash))
+    return work
+
+
+def _drop_deleted(manifest: Manifest, folders: list[Path], report: IngestReport, settings: Settings) -> None:
+    """Remove the sources whose file is gone from a scanned folder."""
+    for sid, entry in list(manifest.sources.items()):
+        origin = entry["origin"]
+        if not is_url(origin) and not Path(origin).exists() and _under_any(origin, folders):
+            _delete_source(sid, manifest, settings)
+            report.removed.append(sid)
+    if report.removed:
+        save_manifest(manifest, settings)
+
+
+Group = list[tuple[Document, str | None, list[Chunk]]]
+
+
+class _Writer:
+    """Reads and chunks the planned sources and writes them in groups that grow with the index."""
+
+    def __init__(
+        self, manifest: Manifest, report: IngestReport, settings: Settings, total: int, progress: bool | ProgressFn
+    ) -> None:
+        self.manifest, self.report, self.settings, self.total = manifest, report, settings, total
+        self.callback = _progress_callback(progress, total)
+        self.group: Group = []
+        self.group_passages = 0
+        self.done = 0
+        self.indexed = sum(len(entry["passages"]) for entry in manifest.sources.values())
+
+    def run(self, work: Work) -> None:
+        """Index every planned source; one that cannot be read is reported and skipped."""
+        for origin, sid, file_hash in work:
+            try:
+                doc = read_source(origin, self.settings, source_id=sid)
+            except BotError as exc:
+                self.report.failed[origin] = str(exc)
+                self.done += 1
+                continue
+            chunks = chunk_document(doc, self.settings)
+            self.group.append((doc, file_hash, chunks))
+            self.group_passages += len(chunks)
+            if self.group_passages >= min(GROUP_MAX_PASSAGES, max(GROUP_MIN_PASSAGES, self.indexed // 4)):
+                self.flush()
+        if self.group:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the group and report each of its sources."""
+        existed = {doc.source_id: doc.source_id in self.manifest.sources for doc, _, _ in self.group}
+        _write_group(self.group, self.manifest, self.settings)
+        for doc, _, chunks in self.group:
+            self._report(doc, len(chunks), existed[doc.source_id])
+        self.indexed += self.group_passages
+        self.group = []
+        self.group_passages = 0
+
+    def _report(self, doc: Document, passages: int, existed: bool) -> None:
+        report = self.report
+        report.passages_embedded += passages
+        (report.updated if existed else report.added).append(doc.source_id)
+        if doc.dropped:
+            report.dropped_lines[doc.source_id] = doc.dropped
+        if doc.meta.get("url") and not web_url(doc.meta["url"]):
+            report.warnings.setdefault(doc.source_id, []).append(
+                f"url {doc.meta['url'][:80]!r} is not an http(s) address: it is shown as text, never as a link"
+            )
+        self.done += 1
+        self.callback(self.done, self.total, doc.source_id)
 
 
 def manifest_exists(settings: Settings) -> bool:
