@@ -18,16 +18,14 @@ sentence supported by a passage it cites is never returned as an answer: the ext
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.errors import BotError, InputError
 from bot.focus import DECISIVE_MIN_COSINE, Focus, decisive, focus_of, gives_strongly, meets, refers_back
+from bot.followup import History, _standalone
 from bot.grounding import (
     Answerability,
     Candidate,
@@ -35,22 +33,11 @@ from bot.grounding import (
     candidate_sentences,
     candidate_vectors,
     coverage,
-    ground,
     make_citation,
 )
-from bot.llm import (
-    OverBudget,
-    describe_error,
-    find_loop,
-    for_task,
-    is_timeout,
-    make_chat_model,
-    model_name,
-    stream_within,
-)
+from bot.llm import Budget, make_chat_model
 from bot.manifest import source_text
-from bot.phrases import CITATION, REFUSAL
-from bot.prompts import fence_source, load_prompt
+from bot.phrases import REFUSAL
 from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms
 from bot.retrieval import (
     check_query,
@@ -60,19 +47,10 @@ from bot.retrieval import (
     stem,
     superseded_sources,
     term_weights,
-    tokenize,
     unknown_terms,
 )
 from bot.settings import Settings, get_settings
-from bot.text import split_sentences
 from bot.types import Answer, Citation, Passage, SentenceCheck
-
-if TYPE_CHECKING:
-    from langchain_core.language_models import BaseChatModel
-    from langchain_core.runnables import Runnable
-
-History = Sequence[Any]
-"""Earlier turns: ``[(question, answer), ...]``, ``[{"role": ..., "content": ...}, ...]`` or ``[question, ...]``."""
 
 LEXICAL_WEIGHT = 0.3
 """How much the IDF-weighted share of question terms in a sentence adds to its cosine when ranking sentences."""
@@ -94,11 +72,6 @@ LIST_ITEMS = 3
 
 _ASKS_NUMBER = re.compile(
     r"\b(how (many|much|long|often)|what (percentage|share|number|proportion|rate)|when|what year)\b", re.I
-)
-_FOLLOW_UP = re.compile(
-    r"^\s*(and|but|also|so|what about|how about)\b"
-    r"|\b(they|them|their|theirs|it|its|this|that|those|these|he|she|his|her)\b",
-    re.I,
 )
 
 
@@ -171,28 +144,13 @@ def ask_stream(
     if model is None:
         events = _extractive(prepare(question, query, k, sources, settings), settings, began)
     else:
+        from bot.answer_llm import _llm_answer  # bot.answer_llm builds on this module's extractive answerer
+
         events = _llm_answer(model, question, query, k, sources, settings, began, budget)
     for event in events:
         if isinstance(event, Answer):
             event.rewrite = rewrite
         yield event
-
-
-class Budget:
-    """The wall-clock budget of one answer's model calls (BOT_LLM_TIMEOUT), counted from the first call.
-
-    Loading the embedding model or a cold index is not the model's time, so the clock starts at the first request.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.deadline: float | None = None
-
-    def start(self) -> float:
-        """Start the clock if it is not running; return the deadline (a ``time.perf_counter()`` value)."""
-        if self.deadline is None:
-            self.deadline = time.perf_counter() + self.seconds
-        return self.deadline
 
 
 def prefer_originals(passages: list[Passage], settings: Settings) -> list[Passage]:
@@ -371,266 +329,3 @@ def _metrics(prepared: _Prepared, began: float, **extra: float | int) -> dict[st
     }
     out["total_ms"] = round((time.perf_counter() - began) * 1000, 2)
     return out
-
-
-# --- follow-up questions ------------------------------------------------------------------------
-
-
-def previous_questions(history: History | None) -> list[str]:
-    """Return the user's earlier questions from any supported history shape."""
-    out: list[str] = []
-    for turn in history or []:
-        if isinstance(turn, str):
-            out.append(turn)
-        elif isinstance(turn, dict):
-            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
-                out.append(turn["content"])
-        elif isinstance(turn, list | tuple) and turn and isinstance(turn[0], str):
-            out.append(turn[0])
-    return [q for q in out if q.strip()]
-
-
-def standalone_query(question: str, history: History | None, model: BaseChatModel | None, settings: Settings) -> str:
-    """Make a follow-up retrievable on its own: an LLM rewrites it; without one, earlier key terms are carried."""
-    return _standalone(question, history, model, settings, Budget(settings.llm_timeout))[0]
-
-
-def _standalone(
-    question: str, history: History | None, model: BaseChatModel | None, settings: Settings, budget: Budget
-) -> tuple[str, str]:
-    """Return the standalone query and how it was made (see ``Answer.rewrite``).
-
-    The model's rewrite is used only if it is one usable question on the conversation's subject, made within the
-    answer's budget; otherwise the offline rewrite is, and the reason is kept.
-    """
-    earlier = previous_questions(history)
-    if not earlier:
-        return question, ""
-    if model is None:
-        return _carry_terms(question, earlier, settings), "offline"
-    lines = "\n".join(f"- {q}" for q in earlier[-3:])
-    prompt = load_prompt("rewrite", settings).render(history=lines, question=question)
-    try:
-        reply = "".join(
-            _chunk_text(c) for c in stream_within(for_task(model, "rewrite", settings), prompt, budget.start())
-        )
-    except OverBudget:
-        problem = f"no reply within BOT_LLM_TIMEOUT={settings.llm_timeout:g} s"
-    except BotError:
-        raise
-    except Exception as exc:  # the provider's own error types
-        if not is_timeout(exc):
-            raise describe_error(exc, settings) from exc
-        problem = "the request timed out"
-    else:
-        rewritten, problem = usable_rewrite(reply, question, earlier, settings)
-        if not problem:
-            return rewritten, "llm"
-    return _carry_terms(question, earlier, settings), f"offline (the model's rewrite was not used: {problem})"
-
-
-_LABEL = re.compile(r"^\s*(standalone question|question|rewritten question)\s*:\s*", re.I)
-
-
-def usable_rewrite(reply: str, question: str, earlier: Sequence[str], settings: Settings) -> tuple[str, str]:
-    """Return the model's rewritten question and "" , or "" and what makes it unusable."""
-    if find_loop(reply) is not None:
-        return "", "it repeats itself"
-    line = next((x.strip() for x in reply.splitlines() if x.strip()), "")
-    line = _LABEL.sub("", line).strip().strip("\"'“”*`").strip()
-    if not line:
-        return "", "it is empty"
-    if REFUSAL.rstrip(".").lower() in line.lower():
-        return "", "the model declined"
-    if "<source" in line or CITATION.search(line):
-        return "", "it echoes the prompt"
-    if len(line) > max(300, 3 * len(question)):
-        return "", "it is too long to be the question"
-    try:
-        line = check_query(line, settings, what="question")
-    except InputError as exc:
-        return "", f"it is not a question ({exc.problem})"
-    if not set(tokenize(line)) & set(tokenize(" ".join([question, *earlier[-3:]]))):
-        return "", "it shares no word with the conversation"
-    return line, ""
-
-
-def _carry_terms(question: str, earlier: Sequence[str], settings: Settings) -> str:
-    if not _is_follow_up(question):
-        return question
-    own = set(tokenize(question))
-    weights = term_weights(earlier[-1], settings)
-    carried = [t for t, _ in sorted(weights.items(), key=lambda kv: -kv[1]) if t not in own][:6]
-    return f"{question} {' '.join(carried)}".strip()
-
-
-def _chunk_text(chunk: Any) -> str:
-    content = getattr(chunk, "content", chunk)
-    if isinstance(content, list):  # content blocks
-        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    return str(content)
-
-
-def _is_follow_up(question: str) -> bool:
-    return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 2
-
-
-# --- the LLM path -------------------------------------------------------------------------------
-
-_CHAINS: dict[tuple[Any, ...], tuple[Any, Runnable]] = {}
-_CHAINS_LOCK = threading.Lock()
-
-
-def get_chain(model: BaseChatModel, settings: Settings) -> Runnable:
-    """Return the answer chain for this model and task settings, built once: prompt -> model -> parser.
-
-    Its input is ``{"question": ..., "prepared": ...}`` (retrieval is done before, so that the passages are at hand
-    for the checks and the fallback whatever the model does).
-    """
-    key = (
-        id(model),
-        settings.llm_max_tokens_answer,
-        tuple(settings.llm_stop_answer),
-        str(settings.prompts_dir),
-        settings.llm,
-    )
-    with _CHAINS_LOCK:
-        cached = _CHAINS.get(key)
-        if cached is not None and cached[0] is model:
-            return cached[1]
-        chain = _build_chain(model, settings)
-        _CHAINS[key] = (model, chain)
-        return chain
-
-
-def _build_chain(model: BaseChatModel, settings: Settings) -> Runnable:
-    from langchain_core.messages import SystemMessage
-    from langchain_core.output_parsers import StrOutputParser
-    from langchain_core.prompts import ChatPromptTemplate
-    from langchain_core.runnables import RunnableLambda
-
-    system = load_prompt("answer_system", settings).render()
-    prompt = ChatPromptTemplate.from_messages([SystemMessage(content=system), ("human", "{user}")])
-    user_template = load_prompt("answer", settings)
-
-    def user_message(x: dict[str, Any]) -> dict[str, str]:
-        passages: list[Passage] = x["prepared"].passages
-        blocks = "\n\n".join(fence_source(n, p.title, p.publisher, p.date, p.text) for n, p in enumerate(passages, 1))
-        return {"user": user_template.render(sources=blocks, question=x["question"])}
-
-    return RunnableLambda(user_message) | prompt | for_task(model, "answer", settings) | StrOutputParser()
-
-
-FALLBACK_DETAIL = {
-    "timeout": "did not finish within BOT_LLM_TIMEOUT={timeout:g} s",
-    "loop": "repeated itself, so it was cut off",
-    "empty": "was empty",
-    "model_refused": "said the sources do not answer this, though the retrieved passages do",
-    "unsupported": "failed the checks: no sentence of it is supported by a passage it cites",
-}
-"""Why a model's answer is replaced by the extractive one (``Answer.fallback``), as said in ``Answer.note``."""
-
-
-def _llm_answer(
-    model: BaseChatModel,
-    question: str,
-    query: str,
-    k: int,
-    sources: list[str] | None,
-    settings: Settings,
-    began: float,
-    budget: Budget | None = None,
-) -> Iterator[Partial | Answer]:
-    prepared = prepare(question, query, k, sources, settings)
-    name = model_name(settings)
-    if not prepared.check.answerable:
-        yield _refusal(prepared, name, began)
-        return
-    chain = get_chain(model, settings)
-    text, fallback = "", ""
-    t0 = time.perf_counter()
-    deadline = (budget or Budget(settings.llm_timeout)).start()
-    stream = stream_within(chain, {"question": question, "prepared": prepared}, deadline)
-    try:
-        for chunk in stream:
-            text += str(chunk)
-            cut = find_loop(text)
-            if cut is not None:
-                text, fallback = text[:cut], "loop"
-                break
-            yield Partial(text, draft=True)
-    except OverBudget:
-        fallback = "timeout"
-    except BotError:
-        raise
-    except Exception as exc:  # the provider's own error types
-        if not is_timeout(exc):
-            raise describe_error(exc, settings) from exc
-        fallback = "timeout"
-    finally:
-        stream.close()
-    extra: dict[str, float | int] = {"model_ms": round((time.perf_counter() - t0) * 1000, 2), "model_chars": len(text)}
-    checked = None
-    if not fallback:
-        body = _without_refusal(text)
-        if body is None:
-            fallback = "model_refused"
-        elif not body.strip():
-            fallback = "empty"
-        else:
-            checked = ground(body, prepared.passages, settings)
-            if not checked.sentences:  # citation markers and nothing else
-                fallback = "empty"
-            elif not any(s.supported for s in checked.sentences):
-                fallback = "unsupported"
-                extra["model_sentences"] = len(checked.sentences)
-    if fallback or checked is None:
-        yield _fallback(prepared, settings, began, name, fallback or "empty", extra)
-        return
-    unsupported = sum(not s.supported for s in checked.sentences)
-    note = (
-        f"{unsupported} of {len(checked.sentences)} sentences of the model's answer are not supported by the "
-        "sources they cite; they are marked, with the reason, and carry no citation."
-        if unsupported
-        else ""
-    )
-    yield Answer(
-        question=question,
-        text=checked.text,
-        citations=checked.citations,
-        refused=False,
-        model=name,
-        metrics=_metrics(prepared, began, **checked.metrics, **extra),
-        sentences=checked.sentences,
-        flagged=checked.flagged,
-        query=query,
-        note=note,
-    )
-
-
-def _without_refusal(text: str) -> str | None:
-    """Return the reply without the refusal sentence, or None when the refusal is all it says."""
-    phrase = REFUSAL.rstrip(".").lower()
-    if phrase not in text.lower():
-        return text
-    rest = " ".join(text[a:b] for a, b in split_sentences(text) if phrase not in text[a:b].lower())
-    return rest if rest.strip() else None
-
-
-def _fallback(
-    prepared: _Prepared, settings: Settings, began: float, name: str, reason: str, extra: dict[str, float | int]
-) -> Answer:
-    """Return the extractive answer in place of a model's answer that failed, saying so."""
-    answer: Answer | None = None
-    for event in _extractive(prepared, settings, began):
-        if isinstance(event, Answer):
-            answer = event
-    assert answer is not None  # _extractive always ends with an Answer
-    detail = FALLBACK_DETAIL[reason].format(timeout=settings.llm_timeout)
-    answer.fallback = reason
-    answer.note = (
-        f"The model's answer ({name}) {detail}. This is the extractive answer instead: verbatim sentences from the "
-        "sources."
-    )
-    answer.metrics.update(extra)
-    return answer

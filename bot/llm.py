@@ -384,3 +384,20 @@ def _content(message: Any) -> str:
     if isinstance(content, list):  # content blocks
         content = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
     return str(content).strip()
+
+
+class Budget:
+    """The wall-clock budget of one answer's model calls (BOT_LLM_TIMEOUT), counted from the first call.
+
+    Loading the embedding model or a cold index is not the model's time, so the clock starts at the first request.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline: float | None = None
+
+    def start(self) -> float:
+        """Start the clock if it is not running; return the deadline (a ``time.perf_counter()`` value)."""
+        if self.deadline is None:
+            self.deadline = time.perf_counter() + self.seconds
+        return self.deadline

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot import llm
-from bot.answer import Partial, ask, ask_stream, standalone_query
+from bot.answer import Partial, ask, ask_stream
 from bot.errors import InputError, LLMError
+from bot.followup import standalone_query
 from bot.ingest import ingest
 from bot.manifest import source_text
 from bot.phrases import REFUSAL

@@ -14,9 +14,10 @@ import pytest
 from pydantic import ValidationError
 
 from bot import llm
-from bot.answer import Partial, ask, ask_stream, usable_rewrite
+from bot.answer import Partial, ask, ask_stream
 from bot.debate.brief import brief
 from bot.debate.rebuttal import rebut
+from bot.followup import usable_rewrite
 from bot.llm import check_line, find_loop
 from bot.manifest import source_text
 from bot.phrases import REFUSAL

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot.answer import FALLBACK_DETAIL, Partial, ask, ask_stream
+from bot.answer import Partial, ask, ask_stream
+from bot.answer_llm import FALLBACK_DETAIL
 from bot.debate.brief import brief
 from bot.debate.motions import default_motion
 from bot.debate.rebuttal import ANALYSIS_WORDS, rebut
