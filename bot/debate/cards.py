@@ -31,15 +31,20 @@ from bot.types import Card, Cite, Span, Stance
 K = TypeVar("K")
 
 SOURCE_PENALTY = 0.15
-"""Subtracted from a candidate's score for each card its source already has on that side."""
+"""Subtracted from a candidate's score for each card its source already has on that side. Hand-set default, not
+fitted: a second card from the same source must be 0.15 closer (cosine) than the best card from another source."""
 CONTENTION_PENALTY = 0.06
-"""Subtracted for each card already supporting the same contention."""
+"""Subtracted for each card already supporting the same contention. Hand-set default, not fitted: smaller than
+SOURCE_PENALTY, since several cards for one contention are normal in a brief and several from one source are not."""
 STANCE_BONUS = 0.15
 """Times (P(side) - 0.5): a clear-cut sentence beats a borderline one of equal relevance. Set by hand: at 0.15 a
 sentence of side probability 1.0 outranks one of 0.6 only when their similarities differ by less than 0.06."""
 TAG_WORDS = 15
+"""Longest extractive tag, in words: a tag is read aloud in a round (a style choice, not fitted)."""
 TAG_FROM_CONTENTION = 0.5
-"""A card is tagged with its contention only when its key sentence is at least this similar to it."""
+"""A card is tagged with its contention only when its key sentence is at least this similar to it. Hand-set
+default, not fitted; above BOT_CARD_MIN_SIMILARITY (0.3), so a card only loosely on its contention gets its own
+words as the tag instead."""
 
 _ASIDE = re.compile(r",\s*(?:such as|including|like|e\.g\.)[^,]{1,60},", re.I)
 _CLAUSE_END = re.compile(r",\s*(?:which|so|saving|often|from|because|while|but)\b|[;:—–]|\s-\s", re.I)

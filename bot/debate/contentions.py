@@ -23,7 +23,9 @@ from bot.settings import Settings
 
 MIN_CONTENTIONS = 3
 MAX_CONTENTIONS = 8
+"""Contentions discovered per side, at least and at most (hand-set: what one side of a brief can carry)."""
 SENTENCES_PER_CONTENTION = 6
+"""About this many of a side's sentences per discovered contention (hand-set, not fitted)."""
 
 
 def discover(motion: Motion, table: SentenceTable, settings: Settings) -> Motion:

@@ -32,11 +32,13 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 MAX_POINTS = 3
-"""A pasted card is answered point by point, up to this many sentences."""
+"""A pasted card is answered point by point, up to this many sentences (hand-set, not fitted)."""
 POINT_WEIGHT = 0.75
-"""Weight of a sentence's similarity to the point itself; the rest goes to the answering contentions."""
+"""Weight of a sentence's similarity to the point itself; the rest goes to the answering contentions. Hand-set
+default, not fitted: the point decides what is relevant, the contentions only break near-ties toward the side's
+case."""
 ANSWER_CONTENTIONS = 3
-"""How many of the answering side's contentions (closest to the point) steer the search."""
+"""How many of the answering side's contentions (closest to the point) steer the search (hand-set, not fitted)."""
 
 
 def rebut(argument: str, *, n: int = 3, motion: str | None = None, settings: Settings | None = None) -> Rebuttal:
@@ -117,8 +119,8 @@ def answer_pool(
 
 
 ANALYSIS_WORDS = 60
-"""Longest analysis line used: a longer reply keeps its first one or two sentences that fit; when even its first
-sentence is longer, it is not a line a debater can say, and no line is shown."""
+"""Longest analysis line used (hand-set: about 20 seconds spoken): a longer reply keeps its first one or two sentences
+that fit; when even its first sentence is longer, it is not a line a debater can say, and no line is shown."""
 
 
 def analyse(chat: BaseChatModel, blocks: list[A2Block], settings: Settings) -> list[A2Block]:
