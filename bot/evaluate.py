@@ -15,8 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from bot.answer import ask, prepare
+from bot.debate.stance import evaluate_stance
+from bot.embeddings import langchain_embeddings
+from bot.errors import InputError, StoreError
 from bot.evalset import EvalQuestion, EvalSet, Split, load_eval
+from bot.grounding import passes
+from bot.llm import make_chat_model, model_name
+from bot.qualifiers import FOREIGN_MIN_COSINE
 from bot.manifest import list_sources, load_manifest, source_text
+from bot.retrieval import retrieve
 from bot.settings import Settings, get_settings
 from bot.types import Answer
 
@@ -87,8 +95,6 @@ def build_baseline(settings: Settings, folder: Path) -> Any:
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from bot.embeddings import langchain_embeddings
-
     splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
     docs = [
         Document(page_content=source_text(s.id, settings), metadata={"source_id": s.id}) for s in list_sources(settings)
@@ -111,14 +117,9 @@ def run_eval(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Measure everything on an eval set and return one JSON-ready summary."""
-    from bot.answer import ask
-    from bot.retrieval import retrieve
-
     settings = settings or get_settings()
     evalset: EvalSet = load_eval(path).split(split)
     if not load_manifest(settings).sources:
-        from bot.errors import StoreError
-
         raise StoreError("The index is empty.", "Run `python -m bot ingest` first.")
     say = progress or (lambda _msg: None)
     factual = [q for q in evalset.questions if q.type == "factual"]
@@ -143,13 +144,8 @@ def run_eval(
     }
     if evalset.stance:
         say(f"stance on {len(evalset.stance)} passages")
-        try:
-            from bot.debate.stance import evaluate_stance
-        except ImportError:  # pragma: no cover - stance ships with the debate features
-            result["stance"] = {"error": "bot.debate.stance is not available"}
-        else:
-            result["stance"] = evaluate_stance(evalset.stance, settings)
-            result["ours"]["stance_accuracy"] = result["stance"].get("accuracy", 0.0)
+        result["stance"] = evaluate_stance(evalset.stance, settings)
+        result["ours"]["stance_accuracy"] = result["stance"].get("accuracy", 0.0)
     if baseline:
         say("baseline: vanilla LangChain Chroma.from_documents + similarity_search")
         with tempfile.TemporaryDirectory() as tmp:
@@ -210,10 +206,6 @@ def format_table(result: dict[str, Any]) -> str:
 
 def calibrate(path: str | Path | None = None, *, settings: Settings | None = None) -> dict[str, Any]:
     """Grid-search the refusal thresholds on the dev split only; return the best triple and the top of the grid."""
-    from bot.answer import prepare
-    from bot.grounding import passes
-    from bot.qualifiers import FOREIGN_MIN_COSINE
-
     settings = settings or get_settings()
     dev = load_eval(path).split("dev").questions
     rows = []
@@ -290,10 +282,6 @@ def run_llm_eval(
     """
     from collections import Counter
 
-    from bot.answer import ask
-    from bot.errors import InputError
-    from bot.llm import make_chat_model, model_name
-
     settings = settings or get_settings()
     if make_chat_model(settings) is None:
         raise InputError(
@@ -301,8 +289,6 @@ def run_llm_eval(
             "Set BOT_LLM=provider:model (and BOT_LLM_BASE_URL for a local server, e.g. one `make llm-server` runs).",
         )
     if not load_manifest(settings).sources:
-        from bot.errors import StoreError
-
         raise StoreError("The index is empty.", "Run `python -m bot ingest` first.")
     extractive = settings.model_copy(update={"llm": "extractive"})
     everything = load_eval(path).split(split).questions

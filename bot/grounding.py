@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.embeddings import embed_texts, resolve_model
 from bot.files import VersionedCache, file_version, write_atomic
 from bot.manifest import source_text, vectors_path
 from bot.phrases import CITATION
@@ -130,8 +131,6 @@ def candidate_vectors(cands: Sequence[Candidate], passages: Sequence[Passage], s
 
 def sentence_vectors(texts: Sequence[str], settings: Settings) -> np.ndarray:
     """Embed sentences, caching each one (the same sentences come back across questions)."""
-    from bot.embeddings import embed_texts, resolve_model
-
     key = resolve_model(settings.embedding_model)
     missing = [t for t in dict.fromkeys(texts) if (key, t) not in _SENTENCE_CACHE]
     if missing:

@@ -28,11 +28,15 @@ from typing import Any
 import numpy as np
 
 from bot.chunking import Chunk, chunk_document
+from bot.embeddings import embed_texts, release_memory, token_sums
 from bot.errors import BotError, IngestLockedError, InputError
 from bot.files import file_lock, write_atomic
+from bot.grounding import document_sentences, save_sentence_vectors, sentences_path
 from bot.manifest import Manifest, read_manifest, save_manifest, text_path, unknown_source, vectors_path
 from bot.settings import Settings, get_settings
 from bot.sources import SKIPPED_NAMES, SUFFIXES, Document, is_url, read_source, source_id_for
+from bot.store import drop_collection, get_collection
+from bot.text import split_sentences
 from bot.types import IngestReport, web_url
 
 ProgressFn = Callable[[int, int, str], None]
@@ -306,10 +310,6 @@ def _write_group(group: list[tuple[Document, str | None, list[Chunk]]], manifest
     made a large ingest quadratic. The intent record covers the whole group, so a crash anywhere in it redoes all
     of it.
     """
-    from bot.embeddings import release_memory
-    from bot.grounding import save_sentence_vectors
-    from bot.store import get_collection
-
     passage_vectors, sentences, sent_vectors = embed_group(group, settings)
     release_memory()
     for doc, _, _ in group:
@@ -365,10 +365,6 @@ def embed_group(
     measured on the eval set it leaves retrieval and answers about where full passage vectors put them (README). A
     model that does not pool by mean embeds passages and candidate sentences as they are.
     """
-    from bot.embeddings import embed_texts, token_sums
-    from bot.grounding import document_sentences
-    from bot.text import split_sentences
-
     spans = [split_sentences(doc.text) for doc, _, _ in group]
     candidates = [document_sentences(doc.text, doc_spans) for (doc, _, _), doc_spans in zip(group, spans, strict=True)]
     texts = [doc.text[a:b] for (doc, _, _), doc_spans in zip(group, spans, strict=True) for a, b in doc_spans]
@@ -407,9 +403,6 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def _delete_source(source_id: str, manifest: Manifest, settings: Settings) -> None:
-    from bot.grounding import sentences_path
-    from bot.store import get_collection
-
     get_collection(settings).delete(where={"source_id": source_id})
     text_path(settings, source_id).unlink(missing_ok=True)
     vectors_path(settings, source_id).unlink(missing_ok=True)
@@ -436,8 +429,6 @@ def remove_source(source_id: str, *, settings: Settings | None = None) -> None:
 
 
 def _wipe(settings: Settings) -> None:
-    from bot.store import drop_collection
-
     drop_collection(settings)
     for sub in ("texts", "vectors"):
         shutil.rmtree(settings.data_dir / sub, ignore_errors=True)

