@@ -9,13 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.errors import BotError
-from bot.types import to_dict
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-def _print_json(obj: Any) -> None:
-    print(json.dumps(to_dict(obj), ensure_ascii=False, indent=2))
+from bot.types import to_json
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -23,7 +17,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     report = ingest(args.paths or None, progress=not args.quiet, rebuild=args.rebuild)
     if args.json:
-        _print_json(report)
+        print(to_json(report))
     else:
         for name in ("added", "updated", "unchanged", "removed"):
             ids = getattr(report, name)
@@ -43,7 +37,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
     passages = retrieve(args.query, args.k, sources=args.source or None, min_score=args.min_score)
     if args.json:
-        _print_json(passages)
+        print(to_json(passages))
         return 0
     if not passages:
         print("No passages matched.")
@@ -70,7 +64,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
     answer = ask(args.question, k=args.k, sources=args.source or None)
     if args.json:
-        _print_json(answer)
+        print(to_json(answer))
         return 0
     if answer.note:
         print(f"note: {answer.note}\n")
@@ -101,7 +95,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from bot.evaluate import calibrate, format_llm_table, format_table, run_eval, run_llm_eval
 
     if args.calibrate:
-        _print_json(calibrate(args.set))
+        print(to_json(calibrate(args.set)))
         return 0
     if args.external:
         return _eval_external(args)
@@ -124,7 +118,7 @@ def _report(result: dict[str, Any], out: Any, as_json: bool, table: Callable[[di
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     if as_json:
-        _print_json(result)
+        print(to_json(result))
     else:
         print(table(result))
         if out is not None:
@@ -149,7 +143,7 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 
     sources = list_sources()
     if args.json:
-        _print_json(sources)
+        print(to_json(sources))
         return 0
     if not sources:
         print("No sources ingested yet. Run `python -m bot ingest`.")

@@ -24,8 +24,3 @@ DIGEST_LABEL = (
 
 CLOSEST_LABEL = "Closest material (not an answer)"
 """Heading over the passages shown with a refusal."""
-
-
-def marker(n: int) -> str:
-    """Return the citation marker for source ``n``."""
-    return f"[{n}]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +23,11 @@ def web_url(url: str) -> str:
     except ValueError:
         return ""
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def to_json(obj: Any) -> str:
+    """Return a result (or a list of them) as indented JSON, for the command line."""
+    return json.dumps(to_dict(obj), ensure_ascii=False, indent=2)
 
 
 def to_dict(obj: Any) -> Any:

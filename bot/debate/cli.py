@@ -6,11 +6,10 @@ The task modules are imported inside the handlers so that ``python -m bot --help
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from bot.types import Card, to_dict
+from bot.types import Card, to_json
 
 
 def register(sub: Any) -> None:
@@ -46,10 +45,6 @@ def register(sub: Any) -> None:
     p.add_argument("--topic", action="append", help="only this topic id (repeatable; see corpus/clash_topics.yaml)")
     p.add_argument("--json", action="store_true", help="print the clash points as JSON")
     p.set_defaults(func=_cmd_clash)
-
-
-def _print_json(obj: Any) -> None:
-    print(json.dumps(to_dict(obj), ensure_ascii=False, indent=2))
 
 
 def _card_lines(card: Card, indent: str = "   ") -> str:
@@ -91,7 +86,7 @@ def _cmd_brief(args: argparse.Namespace) -> int:
         lambda: brief_to_markdown(result, shrink=args.shrink),
     )
     if args.json:
-        _print_json(result)
+        print(to_json(result))
         return 0
     print(f"Motion: {result.motion}  (model: {result.model})\n")
     for side in ("pro", "con"):
@@ -120,7 +115,7 @@ def _cmd_cut(args: argparse.Namespace) -> int:
             lambda: cards_to_markdown(result.cards, result.tag, shrink=args.shrink),
         )
     if args.json:
-        _print_json(result)
+        print(to_json(result))
         return 0
     print(f"Tag: {result.tag}  ({len(result.cards)} cards)\n")
     for i, card in enumerate(result.cards, 1):
@@ -139,7 +134,7 @@ def _cmd_rebut(args: argparse.Namespace) -> int:
 
     result = rebut(args.argument, n=args.n)
     if args.json:
-        _print_json(result)
+        print(to_json(result))
         return 0
     if result.unsure:
         print(
@@ -167,7 +162,7 @@ def _cmd_clash(args: argparse.Namespace) -> int:
 
     points = clash(topics=args.topic)
     if args.json:
-        _print_json(points)
+        print(to_json(points))
         return 0
     if not points:
         print("The sources agree on every figure they give for the same measure and year (or give none).")

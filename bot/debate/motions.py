@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.errors import InputError, NotFoundError
+from bot.errors import InputError
 from bot.files import load_yaml
 from bot.settings import Settings, get_settings
 
@@ -141,15 +141,6 @@ def find_motion(text_or_id: str, settings: Settings | None = None) -> Motion | N
         if text_or_id.strip() == motion.id or _normal(motion.text) == key:
             return motion
     return None
-
-
-def get_motion(text_or_id: str, settings: Settings | None = None) -> Motion:
-    """Return the motion with this id, or raise NotFoundError listing the known ones."""
-    motion = find_motion(text_or_id, settings)
-    if motion is None:
-        known = ", ".join(m.id for m in load_motions(settings).motions)
-        raise NotFoundError(f"No motion {text_or_id!r} in the motions file.", f"Use one of: {known}.")
-    return motion
 
 
 def resolve_motion(
