@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bot.answer import Partial, _extractive, _metrics, _Prepared, _refusal, prepare
-from bot.errors import BotError
 from bot.grounding import ground
-from bot.llm import Budget, OverBudget, describe_error, find_loop, for_task, is_timeout, model_name, stream_within
+from bot.llm import Budget, OverBudget, find_loop, for_task, model_name, raise_unless_timeout, stream_within
 from bot.phrases import REFUSAL
 from bot.prompts import fence_source, load_prompt
 from bot.settings import Settings
@@ -111,11 +110,8 @@ def _llm_answer(
             yield Partial(text, draft=True)
     except OverBudget:
         fallback = "timeout"
-    except BotError:
-        raise
     except Exception as exc:  # the provider's own error types
-        if not is_timeout(exc):
-            raise describe_error(exc, settings) from exc
+        raise_unless_timeout(exc, settings)
         fallback = "timeout"
     finally:
         stream.close()

@@ -10,8 +10,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import BotError, InputError
-from bot.llm import Budget, OverBudget, describe_error, find_loop, for_task, is_timeout, stream_within
+from bot.errors import InputError
+from bot.llm import Budget, OverBudget, find_loop, for_task, raise_unless_timeout, stream_within
 from bot.phrases import CITATION, REFUSAL
 from bot.prompts import load_prompt
 from bot.retrieval import check_query, term_weights
@@ -71,11 +71,8 @@ def _standalone(
         )
     except OverBudget:
         problem = f"no reply within BOT_LLM_TIMEOUT={settings.llm_timeout:g} s"
-    except BotError:
-        raise
     except Exception as exc:  # the provider's own error types
-        if not is_timeout(exc):
-            raise describe_error(exc, settings) from exc
+        raise_unless_timeout(exc, settings)
         problem = "the request timed out"
     else:
         rewritten, problem = usable_rewrite(reply, question, earlier, settings)

@@ -218,6 +218,17 @@ def for_task(chat: BaseChatModel, task: str, settings: Settings) -> Runnable:
     return model.bind(**bound) if bound else model
 
 
+def raise_unless_timeout(exc: Exception, settings: Settings) -> None:
+    """Return quietly when a provider's request timed out (the caller falls back); raise any other error.
+
+    A BotError is raised as it is; a provider's own error becomes an LLMError that says what to do.
+    """
+    if isinstance(exc, BotError):
+        raise exc
+    if not is_timeout(exc):
+        raise describe_error(exc, settings) from exc
+
+
 def is_timeout(exc: BaseException) -> bool:
     """Return True when a provider exception means the model did not answer in time."""
     if isinstance(exc, TimeoutError):
@@ -369,10 +380,8 @@ def llm_replies(chat: BaseChatModel, prompts: Sequence[str], settings: Settings,
     except Exception as exc:  # the provider's own error types
         raise describe_error(exc, settings) from exc
     for m in messages:
-        if isinstance(m, BotError):
-            raise m
-        if isinstance(m, Exception) and not is_timeout(m):
-            raise describe_error(m, settings) from m
+        if isinstance(m, Exception):
+            raise_unless_timeout(m, settings)
     return ["" if isinstance(m, Exception) else _content(m) for m in messages]
 
 

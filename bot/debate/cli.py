@@ -17,22 +17,14 @@ def register(sub: Any) -> None:
     p = sub.add_parser("brief", help="cards for and against a motion (verbatim evidence, full cites)")
     p.add_argument("motion", help="the motion, e.g. the default one in corpus/motions.yaml")
     p.add_argument("--per-side", type=int, default=5, help="cards per side (default 5)")
-    p.add_argument("--verbatim-only", action="store_true", help="cut cards only from verbatim sources (no digests)")
-    p.add_argument("--json", action="store_true", help="print the brief as JSON")
-    p.add_argument("--docx", type=Path, metavar="FILE", help="also write a Verbatim-style .docx")
-    p.add_argument("--md", type=Path, metavar="FILE", help="also write Markdown")
-    p.add_argument("--shrink", action="store_true", help="in the exports, print text that is not underlined small")
+    _card_options(p, "the brief")
     p.set_defaults(func=_cmd_brief)
 
     p = sub.add_parser("cut", help="cut cards for a tag you wrote (no motion, no side): the evidence that proves it")
     p.add_argument("tag", help="the tag: the claim the card must prove, in your words")
     p.add_argument("-n", type=int, default=3, help="cards (default 3)")
     p.add_argument("--source", metavar="ID", help="cut from this source only (ids: python -m bot sources)")
-    p.add_argument("--verbatim-only", action="store_true", help="cut cards only from verbatim sources (no digests)")
-    p.add_argument("--json", action="store_true", help="print the cards as JSON")
-    p.add_argument("--docx", type=Path, metavar="FILE", help="also write a Verbatim-style .docx")
-    p.add_argument("--md", type=Path, metavar="FILE", help="also write Markdown")
-    p.add_argument("--shrink", action="store_true", help="in the exports, print text that is not underlined small")
+    _card_options(p, "the cards")
     p.set_defaults(func=_cmd_cut)
 
     p = sub.add_parser("rebut", help="answer-to blocks: the other side's evidence against an argument")
@@ -45,6 +37,15 @@ def register(sub: Any) -> None:
     p.add_argument("--topic", action="append", help="only this topic id (repeatable; see corpus/clash_topics.yaml)")
     p.add_argument("--json", action="store_true", help="print the clash points as JSON")
     p.set_defaults(func=_cmd_clash)
+
+
+def _card_options(p: Any, what: str) -> None:
+    """Add the options brief and cut share: verbatim sources only, JSON, and the .docx / Markdown exports."""
+    p.add_argument("--verbatim-only", action="store_true", help="cut cards only from verbatim sources (no digests)")
+    p.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+    p.add_argument("--docx", type=Path, metavar="FILE", help="also write a Verbatim-style .docx")
+    p.add_argument("--md", type=Path, metavar="FILE", help="also write Markdown")
+    p.add_argument("--shrink", action="store_true", help="in the exports, print text that is not underlined small")
 
 
 def _card_lines(card: Card, indent: str = "   ") -> str:
