@@ -48,3 +48,12 @@ def test_submodule_imports_cannot_shadow_public_names() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR, timeout=120)
     assert result.stdout.strip() == "True", result.stderr[-2000:]
+
+
+def test_the_layout_section_names_every_module() -> None:
+    layout = README.split("## Layout", 1)[1].split("```")[1]
+    inside_bot = "\n".join(line for line in layout.splitlines() if re.match(r" {2,4}\S", line))  # the bot/ tree
+    named = set(re.findall(r"[\w]+\.py", inside_bot))
+    modules = {p.name for p in (PROJECT_DIR / "bot").rglob("*.py") if p.name != "__init__.py"}
+    assert modules - named == set(), "README's Layout leaves these modules out"
+    assert named - modules == set(), "README's Layout names modules that do not exist"
