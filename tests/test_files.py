@@ -144,3 +144,18 @@ def test_file_lock_times_out_with_the_callers_error(tmp_path: Path) -> None:
         t.join()
     with file_lock(lock, 1, lambda: TimeoutError("busy")):
         pass
+
+
+def test_the_manifest_is_parsed_once_per_version(tmp_path: Path) -> None:
+    from bot.manifest import Manifest, load_manifest, save_manifest
+
+    from .conftest import make_settings
+
+    s = make_settings(tmp_path / "data")
+    assert load_manifest(s).sources == {}  # nothing ingested yet
+    save_manifest(Manifest(fingerprint="first", sources={"a": {"origin": "a.md", "passages": []}}), s)
+    first = load_manifest(s)
+    assert first.fingerprint == "first"
+    assert load_manifest(s) is first, "a second reader gets the parsed manifest, not a new parse"
+    save_manifest(Manifest(fingerprint="second"), s)
+    assert load_manifest(s).fingerprint == "second", "a rewrite is seen at the next call"

@@ -40,15 +40,13 @@ class SentenceTable:
     rows_by_source: dict[str, np.ndarray]
     digest: np.ndarray
     """True for the sentences of digests (the project's summaries), False for verbatim sources."""
-    _stances: dict[Motion, np.ndarray] = field(default_factory=dict)
+    _stances: VersionedCache[np.ndarray] = field(default_factory=lambda: VersionedCache(maxsize=32))
 
     def probabilities(self, motion: Motion, settings: Settings) -> np.ndarray:
         """Return every sentence's (pro, con, neutral) probabilities toward a motion (cached per motion)."""
-        if motion not in self._stances:
-            if len(self._stances) > 32:
-                self._stances.clear()
-            self._stances[motion] = probabilities(self.texts, self.vectors, motion, settings, self.favour)
-        return self._stances[motion]
+        return self._stances.get(
+            motion, None, lambda: probabilities(self.texts, self.vectors, motion, settings, self.favour)
+        )
 
     def labels(self, motion: Motion, settings: Settings) -> np.ndarray:
         """Return every sentence's stance label toward a motion."""
