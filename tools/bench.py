@@ -37,6 +37,7 @@ from typing import Any
 
 from bot.errors import BotError, InputError
 from bot.settings import PROJECT_DIR, Settings
+from bot.types import IngestReport
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 TORCH_INGEST_MAX = 1_000
@@ -335,28 +336,14 @@ def run_size(
     warm_q, retrieve_q, ask_q = queries[:10], queries[10 : 10 + n_queries], queries[10 + n_queries :]
 
     from bot.answer import ask
-    from bot.embeddings import backend, get_encoder, get_model
-    from bot.ingest import ingest
+    from bot.embeddings import backend, get_encoder
     from bot.retrieval import retrieve
 
     encoder = get_encoder(settings)
     encoder.encode(warm_texts, settings.embedding_batch_size)  # warm-up
     result["backend"] = backend(settings)
 
-    say(f"{n_passages:,} passages: ingest ({result['backend']})")
-    with sampler.phase("ingest"):
-        report = ingest(settings=settings)
-    if report.failed or report.passages_embedded != n_texts:
-        raise BotError(f"The bench ingest went wrong: {report.failed or report.passages_embedded}.", "Report a bug.")
-    on_torch: dict[str, Any] | None = None
-    if with_torch and n_passages <= TORCH_INGEST_MAX:  # the same ingest on PyTorch, as it ran before ONNX Runtime
-        say(f"{n_passages:,} passages: the same ingest on PyTorch")
-        torch_settings = settings.model_copy(update={"data_dir": work / "data-torch", "embed_backend": "torch"})
-        with sampler.phase("torch_ingest"):
-            t_report = ingest(settings=torch_settings)
-        on_torch = {"seconds": round(t_report.seconds, 2), "passages_per_s": round(n_texts / t_report.seconds, 1)}
-    with sampler.phase("reingest"):
-        again = ingest(settings=settings)
+    report, again, on_torch = _ingests(settings, work, sampler, n_texts, with_torch, say)
     with sampler.phase("warm"):
         index_s, _ = _timed(lambda: retrieve(warm_q[0], K, settings=settings))
         for q in warm_q:
@@ -364,40 +351,7 @@ def run_size(
             ask(q, settings=settings)
     result["index_load_s"] = round(index_s, 3)
     result["reingest_s"] = round(again.seconds, 3)
-
-    sample, sentences = _bare_sample(settings)
-    say(f"{n_passages:,} passages: bare encode of {len(sample):,} of them, then of their {len(sentences):,} sentences")
-    # PyTorch sentence-transformers: the baseline ingest ran on before ONNX Runtime (or, --no-torch, the backend in use)
-    model = get_model(settings) if with_torch else None
-    if model is not None:
-        model.encode(warm_texts, batch_size=settings.embedding_batch_size, show_progress_bar=False)  # warm-up
-    with sampler.phase("bare_encode"):
-        bare_s = _timed(
-            lambda: _encode(model, sample, settings) if model else encoder.encode(sample, settings.embedding_batch_size)
-        )[0]
-        onnx_s = _timed(lambda: encoder.encode(sample, settings.embedding_batch_size))[0]
-        bare_sent_s = _timed(lambda: encoder.encode(sentences, settings.embedding_batch_size))[0]
-    ours_rate, bare_rate = n_texts / report.seconds, len(sample) / bare_s
-    work_rate = len(sample) / bare_sent_s
-    result["ingest"] = {
-        "seconds": round(report.seconds, 2),
-        "passages_per_s": round(ours_rate, 1),
-        "bare_encode_s": round(bare_s, 2),
-        "bare_encode_passages": len(sample),
-        "bare_encode_passages_per_s": round(bare_rate, 1),
-        "bare_encode_is": "SentenceTransformer.encode of the sampled passages on PyTorch"
-        + ("" if with_torch else " (--no-torch: on the backend in use)"),
-        "ratio_vs_bare": round(ours_rate / bare_rate, 3),
-        "onnx_encode_passages_per_s": round(len(sample) / onnx_s, 1),
-        "ratio_vs_onnx_encode": round(ours_rate / (len(sample) / onnx_s), 3),
-        "bare_encode_sentences": len(sentences),
-        "bare_encode_sentences_s": round(bare_sent_s, 2),
-        "ratio_vs_bare_work": round(ours_rate / work_rate, 3),
-        "ratio_vs_bare_work_is": "ingest vs an encode, on the backend in use, of the texts ingest runs the model on: "
-        "each sentence of the sampled sources once (passage vectors are pooled from them); 1.0 means no overhead",
-        "torch_ingest": on_torch,
-        "ratio_vs_torch_ingest": round(ours_rate / on_torch["passages_per_s"], 3) if on_torch else None,
-    }
+    result["ingest"] = _ingest_speed(settings, encoder, sampler, report, n_texts, warm_texts, on_torch, with_torch, say)
 
     say(f"{n_passages:,} passages: vanilla LangChain store")
     with sampler.phase("baseline_build"):
@@ -419,6 +373,79 @@ def run_size(
     result["torch_threads"] = _torch_threads()
     result["load_after"] = _load()
     return result
+
+
+def _ingests(
+    settings: Settings, work: Path, sampler: RssSampler, n_texts: int, with_torch: bool, say: Say
+) -> tuple[IngestReport, IngestReport, dict[str, Any] | None]:
+    """Ingest, the same ingest on PyTorch (small sizes), and a re-ingest; return both reports and the PyTorch one."""
+    from bot.embeddings import backend
+    from bot.ingest import ingest
+
+    say(f"{n_texts:,} passages: ingest ({backend(settings)})")
+    with sampler.phase("ingest"):
+        report = ingest(settings=settings)
+    if report.failed or report.passages_embedded != n_texts:
+        raise BotError(f"The bench ingest went wrong: {report.failed or report.passages_embedded}.", "Report a bug.")
+    on_torch: dict[str, Any] | None = None
+    if with_torch and n_texts <= TORCH_INGEST_MAX:  # the same ingest on PyTorch, as it ran before ONNX Runtime
+        say(f"{n_texts:,} passages: the same ingest on PyTorch")
+        torch_settings = settings.model_copy(update={"data_dir": work / "data-torch", "embed_backend": "torch"})
+        with sampler.phase("torch_ingest"):
+            t_report = ingest(settings=torch_settings)
+        on_torch = {"seconds": round(t_report.seconds, 2), "passages_per_s": round(n_texts / t_report.seconds, 1)}
+    with sampler.phase("reingest"):
+        again = ingest(settings=settings)
+    return report, again, on_torch
+
+
+def _ingest_speed(
+    settings: Settings,
+    encoder: Any,
+    sampler: RssSampler,
+    report: IngestReport,
+    n_texts: int,
+    warm_texts: list[str],
+    on_torch: dict[str, Any] | None,
+    with_torch: bool,
+    say: Say,
+) -> dict[str, Any]:
+    """Time bare encodes of a sample of the passages and of their sentences; return the ingest's figures."""
+    from bot.embeddings import get_model
+
+    sample, sentences = _bare_sample(settings)
+    say(f"{n_texts:,} passages: bare encode of {len(sample):,} of them, then of their {len(sentences):,} sentences")
+    # PyTorch sentence-transformers: the baseline ingest ran on before ONNX Runtime (or, --no-torch, the backend in use)
+    model = get_model(settings) if with_torch else None
+    if model is not None:
+        model.encode(warm_texts, batch_size=settings.embedding_batch_size, show_progress_bar=False)  # warm-up
+    with sampler.phase("bare_encode"):
+        bare_s = _timed(
+            lambda: _encode(model, sample, settings) if model else encoder.encode(sample, settings.embedding_batch_size)
+        )[0]
+        onnx_s = _timed(lambda: encoder.encode(sample, settings.embedding_batch_size))[0]
+        bare_sent_s = _timed(lambda: encoder.encode(sentences, settings.embedding_batch_size))[0]
+    ours_rate, bare_rate = n_texts / report.seconds, len(sample) / bare_s
+    work_rate = len(sample) / bare_sent_s
+    return {
+        "seconds": round(report.seconds, 2),
+        "passages_per_s": round(ours_rate, 1),
+        "bare_encode_s": round(bare_s, 2),
+        "bare_encode_passages": len(sample),
+        "bare_encode_passages_per_s": round(bare_rate, 1),
+        "bare_encode_is": "SentenceTransformer.encode of the sampled passages on PyTorch"
+        + ("" if with_torch else " (--no-torch: on the backend in use)"),
+        "ratio_vs_bare": round(ours_rate / bare_rate, 3),
+        "onnx_encode_passages_per_s": round(len(sample) / onnx_s, 1),
+        "ratio_vs_onnx_encode": round(ours_rate / (len(sample) / onnx_s), 3),
+        "bare_encode_sentences": len(sentences),
+        "bare_encode_sentences_s": round(bare_sent_s, 2),
+        "ratio_vs_bare_work": round(ours_rate / work_rate, 3),
+        "ratio_vs_bare_work_is": "ingest vs an encode, on the backend in use, of the texts ingest runs the model on: "
+        "each sentence of the sampled sources once (passage vectors are pooled from them); 1.0 means no overhead",
+        "torch_ingest": on_torch,
+        "ratio_vs_torch_ingest": round(ours_rate / on_torch["passages_per_s"], 3) if on_torch else None,
+    }
 
 
 def retrieve_latency(
