@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -280,8 +281,6 @@ def run_llm_eval(
     Reports answer accuracy, citation precision and refusals for both; for the model, how many of its answers
     passed the checks, how many fell back to the extractive answer and why, and p50/p95 latency.
     """
-    from collections import Counter
-
     settings = settings or get_settings()
     if make_chat_model(settings) is None:
         raise InputError(

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from bot.phrases import BOT_WORDS_LABEL as BOT_WORDS
 
@@ -16,8 +17,6 @@ NoCardReason = Literal["no-evidence", "other-side", "model-disagreed", "overlap"
 
 def web_url(url: str) -> str:
     """Return the URL when it may become a link (http or https with a host), else "": show anything else as text."""
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit((url or "").strip())
     except ValueError:
