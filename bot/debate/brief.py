@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,16 +58,16 @@ def brief(
     resolved = with_contentions(resolved, table, settings)
     pools = {side: candidates(table, resolved, side, settings, verbatim_only=verbatim_only) for side in SIDES}
     chat = make_chat_model(settings)
-    methods: Counter[str] = Counter()
+    review = LLMReview(chat, resolved, settings) if chat is not None else None
     picker = Picker(table, resolved, settings)
     # With a model, pick spares: it confirms each card's side and the ones it puts elsewhere are left out.
-    cards = picker.pick(pools, per_side if chat is None else 2 * per_side)
+    cards = picker.pick(pools, per_side if review is None else 2 * per_side)
     disagreed: set[str] = set()
-    if chat is not None:
+    if review is not None:
         for side in SIDES:
-            confirmed = llm_confirm(chat, cards[side], resolved, side, settings, methods)[:per_side]
+            confirmed = review.confirm(cards[side], side)[:per_side]
             disagreed |= {c.contention for c in cards[side] if c not in confirmed}
-            cards[side] = llm_tags(chat, confirmed, resolved, side, settings, methods)
+            cards[side] = review.tags(confirmed, side)
     report = coverage(resolved, table, cards, picker.dropped, time.perf_counter() - began, settings)
     return Brief(
         motion=resolved.text,
@@ -77,7 +77,7 @@ def brief(
         model=model_name(settings),
         contentions={c.id: c.claim for c in resolved.contentions},
         discovered=[c.id for c in resolved.contentions if c.origin == "discovered"],
-        methods=dict(methods),
+        methods=dict(review.methods) if review else {},
         no_cards=no_cards(
             resolved, table, cards, pools, per_side, settings, verbatim_only=verbatim_only, disagreed=disagreed
         ),
@@ -242,45 +242,40 @@ def no_cards(
     return out
 
 
-def llm_tags(
-    chat: BaseChatModel,
-    cards: list[Card],
-    motion: Motion,
-    side: Side,
-    settings: Settings,
-    methods: Counter[str] | None = None,
-) -> list[Card]:
-    """Ask the model for each card's tag (prompts/tag.md); a reply that is not a usable line keeps the extractive tag.
+@dataclass
+class LLMReview:
+    """A configured model's pass over a brief's cards: it confirms each card's side and writes its tag.
 
-    Each card's ``tag_method`` says which, and why; ``methods`` counts them.
+    ``methods`` counts how each verdict and tag was made (the model, or the offline fallback and why).
     """
-    prompt = load_prompt("tag", settings)
-    prompts = [prompt.render(motion=motion.text, side=side, evidence=c.evidence) for c in cards]
-    replies = llm_replies(chat, prompts, settings, task="tag")
-    name = model_name(settings)
-    out = []
-    for card, reply in zip(cards, replies, strict=True):
-        line, problem = check_line(reply, TAG_WORDS + 9)
-        if problem:
-            out.append(replace(card, tag_method=f"extractive: {name}'s tag not used ({problem})"))
-        else:
-            out.append(replace(card, tag=line, tag_method=f"llm: {name}"))
-        if methods is not None:
-            methods[f"tag: {out[-1].tag_method}"] += 1
-    return out
 
+    chat: BaseChatModel
+    motion: Motion
+    settings: Settings
+    methods: Counter[str] = field(default_factory=Counter)
 
-def llm_confirm(
-    chat: BaseChatModel,
-    cards: list[Card],
-    motion: Motion,
-    side: Side,
-    settings: Settings,
-    methods: Counter[str] | None = None,
-) -> list[Card]:
-    """Keep the cards the model also puts on ``side``; an unreadable reply keeps the offline verdict (counted)."""
-    offline = [StanceResult(c.stance, 1.0 if c.stance == "pro" else -1.0, OFFLINE) for c in cards]
-    verdicts = ask_stance(chat, [c.evidence for c in cards], motion, offline, settings)
-    if methods is not None:
-        methods.update(f"stance: {v.method}" for v in verdicts)
-    return [c for c, v in zip(cards, verdicts, strict=True) if v.stance == side]
+    def confirm(self, cards: list[Card], side: Side) -> list[Card]:
+        """Keep the cards the model also puts on ``side``; an unreadable reply keeps the offline verdict (counted)."""
+        offline = [StanceResult(c.stance, 1.0 if c.stance == "pro" else -1.0, OFFLINE) for c in cards]
+        verdicts = ask_stance(self.chat, [c.evidence for c in cards], self.motion, offline, self.settings)
+        self.methods.update(f"stance: {v.method}" for v in verdicts)
+        return [c for c, v in zip(cards, verdicts, strict=True) if v.stance == side]
+
+    def tags(self, cards: list[Card], side: Side) -> list[Card]:
+        """Ask for each card's tag (prompts/tag.md); a reply that is not a usable line keeps the extractive tag.
+
+        Each card's ``tag_method`` says which, and why.
+        """
+        prompt = load_prompt("tag", self.settings)
+        prompts = [prompt.render(motion=self.motion.text, side=side, evidence=c.evidence) for c in cards]
+        replies = llm_replies(self.chat, prompts, self.settings, task="tag")
+        name = model_name(self.settings)
+        out = []
+        for card, reply in zip(cards, replies, strict=True):
+            line, problem = check_line(reply, TAG_WORDS + 9)
+            if problem:
+                out.append(replace(card, tag_method=f"extractive: {name}'s tag not used ({problem})"))
+            else:
+                out.append(replace(card, tag=line, tag_method=f"llm: {name}"))
+            self.methods[f"tag: {out[-1].tag_method}"] += 1
+        return out
