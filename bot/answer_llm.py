@@ -8,12 +8,12 @@ sentence supported by a passage it cites is never returned as an answer: the ext
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bot.answer import Partial, _extractive, _metrics, _Prepared, _refusal, prepare
+from bot.files import VersionedCache
 from bot.grounding import ground
 from bot.llm import Budget, OverBudget, find_loop, for_task, model_name, raise_unless_timeout, stream_within
 from bot.phrases import REFUSAL
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
-_CHAINS: dict[tuple[Any, ...], tuple[Any, Runnable]] = {}
-_CHAINS_LOCK = threading.Lock()
+_CHAINS: VersionedCache[tuple[Any, Runnable]] = VersionedCache(maxsize=16)
+"""Chains by model and task settings; each entry holds its model, so no other model can take over its id."""
 
 
 def get_chain(model: BaseChatModel, settings: Settings) -> Runnable:
@@ -36,20 +36,10 @@ def get_chain(model: BaseChatModel, settings: Settings) -> Runnable:
     Its input is ``{"question": ..., "prepared": ...}`` (retrieval is done before, so that the passages are at hand
     for the checks and the fallback whatever the model does).
     """
-    key = (
-        id(model),
-        settings.llm_max_tokens_answer,
-        tuple(settings.llm_stop_answer),
-        str(settings.prompts_dir),
-        settings.llm,
-    )
-    with _CHAINS_LOCK:
-        cached = _CHAINS.get(key)
-        if cached is not None and cached[0] is model:
-            return cached[1]
-        chain = _build_chain(model, settings)
-        _CHAINS[key] = (model, chain)
-        return chain
+    key = (settings.llm_max_tokens_answer, tuple(settings.llm_stop_answer), str(settings.prompts_dir), settings.llm)
+    held, chain = _CHAINS.get((id(model), *key), 0, lambda: (model, _build_chain(model, settings)))
+    assert held is model  # the entry keeps its model alive, so its id is not reused while it is cached
+    return chain
 
 
 def _build_chain(model: BaseChatModel, settings: Settings) -> Runnable:
