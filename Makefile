@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev,openai]"
 	$(PY) -c "from bot.embeddings import prepare; print(prepare())"  # the one-time ONNX export of the model
-	$(PY) -c "from bot.favour import prepare; print(prepare())"  # and of the stance model's favour encoder
+	$(PY) -c "from bot.debate.favour import prepare; print(prepare())"  # and of the stance model's favour encoder
 	touch $(STAMP)
 
 ingest: $(STAMP)

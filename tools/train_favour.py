@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import argdata
-from bot.manifest import write_atomic
-from bot.stance_model import DATA_DIR, text_polarities
+from bot.debate import argdata
+from bot.debate.stance_model import DATA_DIR, text_polarities
+from bot.files import write_atomic
 
 TRAINED_LAYERS = 2
 EPOCHS = 2

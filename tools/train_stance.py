@@ -165,7 +165,7 @@ def _stack(
     pairs: list[argdata.KeyPointPair],
     settings: Settings,
 ) -> StanceModel:
-    """Add the fine-tuned favour encoder (``bot.favour``): stacking weights fitted on the dev (calibrate) topics.
+    """Add the fine-tuned favour encoder (``bot.debate.favour``): stacking weights fitted on the dev (calibrate) topics.
 
     Without the encoder the model stays linear. The encoder's epoch was also picked on these topics.
     """

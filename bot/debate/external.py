@@ -53,7 +53,7 @@ def encoder_scores(texts: Sequence[str], settings: Settings) -> dict[str, float]
 
     None where the encoder is unavailable (the stance model then runs on its linear part alone).
     """
-    from bot.favour import FAVOUR_FILE, favour_encoder
+    from bot.debate.favour import FAVOUR_FILE, favour_encoder
 
     encoder = favour_encoder(settings)
     if encoder is None:

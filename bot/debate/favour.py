@@ -5,9 +5,9 @@ layers and a linear head (``bot/data/favour_encoder.npz``, float16). Here the fu
 the installed base model (its weights' sha256 must match the one the file records), written once as a model folder
 under the model cache, exported to ONNX by the same code as the embedding model, and run on ONNX Runtime.
 
-The stance model (``bot.stance_model``) adds this logit to its linear favour logit with weights fitted on held-out
-topics. Where the encoder cannot be had (the file or the base model missing, no torch for the one-time export), the
-stance model runs on its linear part alone, calibrated for that, and says so once in the log.
+The stance model (``bot.debate.stance_model``) adds this logit to its linear favour logit with weights fitted on
+held-out topics. Where the encoder cannot be had (the file or the base model missing, no torch for the one-time
+export), the stance model runs on its linear part alone, calibrated for that, and says so once in the log.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import BotError
-from bot.settings import Settings, get_settings
+from bot.files import file_lock
+from bot.settings import Settings, default_data_dir, get_settings
 
-FAVOUR_FILE = Path(__file__).resolve().parent / "data" / "favour_encoder.npz"
+FAVOUR_FILE = Path(__file__).resolve().parent.parent / "data" / "favour_encoder.npz"
 BATCH_SIZE = 32
 CACHE_TEXTS = 200_000
 _LOG = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def _build(weights_file: Path, cache_dir: Path) -> FavourEncoder:
 
     with np.load(weights_file, allow_pickle=False) as arrays:
         parts = {k: arrays[k] for k in arrays.files}
-    default = Settings.model_fields["data_dir"].default.expanduser().resolve() / "models"
+    default = default_data_dir() / "models"
     elsewhere = (default,) if default != cache_dir else ()
     folder = _materialise(_base_dir(), parts, weights_file, cache_dir, elsewhere)
     onnx = onnx_embed.ensure_export(folder, cache_dir, elsewhere)
@@ -143,10 +144,14 @@ def _materialise(
         if (root / "favour" / key / "model.safetensors").is_file():
             return root / "favour" / key
     folder = cache_dir / "favour" / key
-    from filelock import FileLock
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder.parent / f"{key}.lock"), timeout=600):
+    def busy() -> BotError:
+        return BotError(
+            f"Another process has been writing the favour encoder to {folder} for 10 minutes.",
+            "Wait for it to finish (or stop it) and try again.",
+        )
+
+    with file_lock(folder.parent / f"{key}.lock", 600, busy):
         if not (folder / "model.safetensors").is_file():
             _write_folder(base, parts, folder)
     return folder

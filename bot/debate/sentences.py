@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.debate.favour import encoder_logits
 from bot.debate.motions import Motion
 from bot.debate.stance import StanceResult, probabilities, verdicts
 from bot.debate.stance_model import decide, load_model
 from bot.embeddings import embed_query
-from bot.favour import encoder_logits
 from bot.files import Version, VersionedCache
 from bot.grounding import sentence_vectors, stored_sentence_vectors
 from bot.manifest import for_index_version, list_sources, source_text, superseded_digests

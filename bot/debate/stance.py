@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.debate.favour import encoder_logits
 from bot.debate.motions import Motion, default_motion
 from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
 from bot.embeddings import embed_query, embed_texts
 from bot.errors import NotFoundError
 from bot.evalset import StanceItem
-from bot.favour import encoder_logits
 from bot.files import VersionedCache
 from bot.llm import llm_replies, make_chat_model, model_name
 from bot.manifest import list_sources

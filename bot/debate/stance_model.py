@@ -201,7 +201,7 @@ class StanceModel:
     ) -> np.ndarray:
         """Return the uncalibrated logit that each text speaks well of its subject (independent of any motion).
 
-        ``encoder_logits`` are the fine-tuned favour encoder's (``bot.favour``), or None where it is unavailable.
+        ``encoder_logits`` are the fine-tuned favour encoder's (``bot.debate.favour``), or None where it is unavailable.
         """
         linear = self.linear_logits(texts, vectors)
         if encoder_logits is None or self.encoder_weight == 0.0:
