@@ -23,8 +23,8 @@ from bot.errors import InputError, StoreError
 from bot.evalset import EvalQuestion, EvalSet, Split, load_eval
 from bot.grounding import passes
 from bot.llm import make_chat_model, model_name
-from bot.qualifiers import FOREIGN_MIN_COSINE
 from bot.manifest import list_sources, load_manifest, source_text
+from bot.qualifiers import FOREIGN_MIN_COSINE
 from bot.retrieval import retrieve
 from bot.settings import Settings, get_settings
 from bot.types import Answer

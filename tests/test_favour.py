@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import favour
+from bot.debate import favour
+from bot.debate.stance_model import load_model
 from bot.errors import BotError
-from bot.stance_model import load_model
 from tests.conftest import make_settings
 
 # Sentences written for this test, about no motion in the training data: one speaks well of its subject, one ill.
@@ -56,7 +56,7 @@ def test_a_different_base_model_is_refused(tmp_path: Path, caplog: pytest.LogCap
     with pytest.raises(BotError, match="another all-MiniLM-L6-v2") as info:
         favour._build(wrong, tmp_path / "models")
     assert "Reinstall" in info.value.fix
-    with caplog.at_level(logging.WARNING, logger="bot.favour"):
+    with caplog.at_level(logging.WARNING, logger="bot.debate.favour"):
         assert favour._load(str(wrong), str(tmp_path / "models")) is None
     assert "linear model alone" in caplog.text
 

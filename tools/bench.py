@@ -935,9 +935,9 @@ def run_bench(
 
 def stance_cost(settings: Settings, limit: int = 1000) -> dict[str, Any]:
     """Time the favour encoder and, as the baseline in the same run, the embedding model on the same sentences."""
-    from bot.chunking import split_sentences
+    from bot.debate.favour import favour_encoder
     from bot.embeddings import embed_texts
-    from bot.favour import favour_encoder
+    from bot.text import split_sentences
 
     texts: list[str] = []
     for path in sorted(settings.corpus_dir.glob("*.md")):

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import BotError
-from bot.files import file_lock
+from bot.files import file_lock, write_atomic
 from bot.settings import Settings, default_data_dir, get_settings
 
 FAVOUR_FILE = Path(__file__).resolve().parent.parent / "data" / "favour_encoder.npz"
@@ -84,8 +84,6 @@ class FavourEncoder:
         """Keep the scored texts beside the model (a cache: another process's write may win; nothing else is lost)."""
         if self._store is None:
             return
-        from bot.manifest import write_atomic
-
         buffer = io.BytesIO()
         np.savez(buffer, texts=np.array(list(self._seen), dtype=str), logits=np.array(list(self._seen.values())))
         try:
