@@ -22,7 +22,7 @@ from bot.settings import PROJECT_DIR
 
 from .conftest import FIXTURE_CORPUS
 
-QUESTION = "How many inmates can CECOT hold?"
+QUESTION = "How many inmates can the prison hold?"  # the fixture corpus names no prison: "CECOT" would be refused
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
