@@ -257,7 +257,9 @@ def evaluate_external(
 
 def format_external(result: dict[str, Any]) -> str:
     """Return the external report as a short table for the terminal."""
-    lines = ["Stance model on held-out public motions (never fitted on)", ""]
+    encoder = result.get("favour_encoder")
+    used = "with its favour encoder" if encoder else "on its linear part alone (the favour encoder is unavailable)"
+    lines = [f"Stance model on held-out public motions (never fitted on), {used}", ""]
     for name, r in result["pro_con"].items():
         lines.append(
             f"pro/con  {name:<22} n={r['n']:<5} motions={r['motions']:<3} accuracy {r['accuracy']:.3f}  "
