@@ -66,7 +66,10 @@ def test_scores_are_kept_for_the_next_process(tmp_path: Path) -> None:
     assert encoder is not None
     store = tmp_path / "scored.npz"
     first = favour.FavourEncoder(encoder.encoder, encoder.weight, encoder.bias, encoder.scale, store=store)
-    expected = first.logits([GOOD, BAD])
+    first.logits([GOOD])  # one text: scored, not written
+    assert not store.is_file()
+    batch = [GOOD, BAD] + [f"{GOOD} (case {n})" for n in range(favour.KEEP_BATCH)]
+    expected = first.logits(batch)[:2]
     assert store.is_file()
 
     class Refuses:

@@ -31,6 +31,9 @@ from bot.settings import Settings, default_data_dir, get_settings
 FAVOUR_FILE = Path(__file__).resolve().parent.parent / "data" / "favour_encoder.npz"
 BATCH_SIZE = 32
 CACHE_TEXTS = 200_000
+KEEP_BATCH = 16
+"""Only a batch of at least this many new texts (a sentence table, an eval) is written to disk: a single argument or
+motion costs one encoder run, less than rewriting the file on every request."""
 _LOG = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _COPIED = (
@@ -76,7 +79,8 @@ class FavourEncoder:
                 self._seen.update(zip(missing, scores.astype(float).tolist(), strict=True))
                 while len(self._seen) > CACHE_TEXTS:
                     self._seen.popitem(last=False)
-                self._save()
+                if len(missing) >= KEEP_BATCH:
+                    self._save()
         with self._lock:
             return np.array([self._seen.get(t, 0.0) for t in texts], dtype=np.float64)
 
