@@ -937,16 +937,18 @@ def stance_cost(settings: Settings, limit: int = 1000) -> dict[str, Any]:
     """Time the favour encoder and, as the baseline in the same run, the embedding model on the same sentences."""
     from bot.debate.favour import favour_encoder
     from bot.embeddings import embed_texts
-    from bot.text import split_sentences
+    from bot.text import is_sentence, split_sentences
 
     texts: list[str] = []
     for path in sorted(settings.corpus_dir.glob("*.md")):
         body = path.read_text(encoding="utf-8")
-        texts += [body[a:b] for a, b in split_sentences(body) if len(body[a:b]) >= 25]
+        texts += [body[a:b] for a, b in split_sentences(body) if is_sentence(body[a:b], complete=True)]
     texts = list(dict.fromkeys(texts))[:limit]
     encoder = favour_encoder(settings)
-    if encoder is None or not texts:
+    if encoder is None:
         return {"ms_per_passage": None, "reason": "the favour encoder is unavailable (see the log)"}
+    if not texts:
+        return {"ms_per_passage": None, "reason": f"no sentences in {settings.corpus_dir}"}
     embed_texts(texts[:8], settings)
     encoder.encoder.encode(texts[:8], 32)  # type: ignore[attr-defined]
     favour_s, _ = _timed(lambda: encoder.encoder.encode(texts, 32))  # type: ignore[attr-defined]

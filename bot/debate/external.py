@@ -49,30 +49,17 @@ def vectors(texts: Sequence[str], settings: Settings) -> dict[str, np.ndarray]:
 
 
 def encoder_scores(texts: Sequence[str], settings: Settings) -> dict[str, float] | None:
-    """Return the favour encoder's logit per distinct text, from the data dir's cache where it has them.
+    """Return the favour encoder's logit per distinct text (the encoder keeps what it scored beside the model).
 
     None where the encoder is unavailable (the stance model then runs on its linear part alone).
     """
-    from bot.debate.favour import FAVOUR_FILE, favour_encoder
+    from bot.debate.favour import favour_encoder
 
     encoder = favour_encoder(settings)
     if encoder is None:
         return None
-    with open(FAVOUR_FILE, "rb") as handle:
-        key = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
-    path = settings.data_dir / "cache" / f"argdata-favour-{key}.npz"
-    known: dict[str, float] = {}
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as cached:
-            known = dict(zip(cached["texts"].tolist(), cached["logits"].tolist(), strict=True))
-    missing = sorted(set(texts) - set(known))
-    if missing:
-        known.update(zip(missing, encoder.logits(missing).tolist(), strict=True))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        np.savez(buffer, texts=np.array(list(known)), logits=np.array(list(known.values())))
-        write_atomic(path, buffer.getvalue())
-    return {t: known[t] for t in texts}
+    unique = sorted(set(texts))
+    return dict(zip(unique, encoder.logits(unique).tolist(), strict=True))
 
 
 def predict(

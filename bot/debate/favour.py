@@ -71,18 +71,19 @@ class FavourEncoder:
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Return one favour logit per text."""
         with self._lock:
-            missing = sorted({t for t in texts if t not in self._seen}, key=len)
+            known = {t: self._seen[t] for t in set(texts) if t in self._seen}
+        missing = sorted(set(texts) - known.keys(), key=len)
         if missing:
             vectors = self.encoder.encode(missing, BATCH_SIZE)  # type: ignore[attr-defined]
             scores = self.scale * (vectors @ self.weight) + self.bias
+            known.update(zip(missing, scores.astype(float).tolist(), strict=True))
             with self._lock:
-                self._seen.update(zip(missing, scores.astype(float).tolist(), strict=True))
+                self._seen.update((t, known[t]) for t in missing)
                 while len(self._seen) > CACHE_TEXTS:
                     self._seen.popitem(last=False)
                 if len(missing) >= KEEP_BATCH:
                     self._save()
-        with self._lock:
-            return np.array([self._seen.get(t, 0.0) for t in texts], dtype=np.float64)
+        return np.array([known[t] for t in texts], dtype=np.float64)
 
     def _save(self) -> None:
         """Keep the scored texts beside the model (a cache: another process's write may win; nothing else is lost)."""
