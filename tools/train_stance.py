@@ -175,7 +175,7 @@ def _stack(
     scores = external.encoder_scores(sorted(needed), settings)
     if scores is None:
         print("the favour encoder is unavailable: the model stays linear", file=sys.stderr)
-        return StanceModel(**{**draft.__dict__, "linear_only_scale": 1.0})
+        return draft
     _ENC.update(scores)
     texts = [i.text for i in calibrate]
     polarity = np.array([_polarity(i) for i in calibrate])
