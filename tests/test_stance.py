@@ -97,6 +97,9 @@ def test_clear_sentences_and_flipped_motion(corpus_index: Settings) -> None:
         ("The state of exception should not be renewed", -1),
         ("El Salvador's mass-incarceration policy, symbolised by CECOT, is justified", 1),
         ("Other countries should adopt the Bukele model", 1),
+        ("This house would further restrict the sale of violent video games to minors", -1),
+        ("This house would no longer subsidize farming", -1),
+        ("We should also legalize cannabis", 1),
     ],
 )
 def test_motion_polarity(motion: str, polarity: int) -> None:

@@ -71,13 +71,15 @@ _VERB_PHRASE = re.compile(
     re.I,
 )
 _PREFIX = re.compile(r"^\s*this\s+house\s+(?:believes\s+that|would|should|supports?)\s*", re.I)
+_ADVERB = r"(?:(?:\w+ly|further|also|still|even|now|again)\s+)*"
+"""Adverbs that may stand before the motion's verb ("would further restrict", "should immediately ban")."""
 _SUBJECT = re.compile(r"^(?:we|they|it|people|governments?|the|a|an)\b", re.I)
 
 
 def motion_polarity(motion: str) -> int:
     """Return +1 when the motion favours its subject, -1 when it acts against it ("ban", "abolish", "harmful")."""
     text = _PREFIX.sub("", motion.strip())
-    lead = re.match(r"^(?:(not|never)\s+)?(?:\w+ly\s+)?(.*)", text, re.I)
+    lead = re.match(rf"^(?:(not|never|no\s+longer)\s+)?{_ADVERB}(.*)", text, re.I)
     if lead and not _SUBJECT.match(text) and (_AGAINST_WORD.match(lead.group(2)) or lead.group(1)):
         return 1 if lead.group(1) and _AGAINST_WORD.match(lead.group(2)) else -1
     to = re.search(r"\bto\s+(?:(not)\s+)?(\w+(?:\s+\w+)?)", text, re.I)
