@@ -17,7 +17,16 @@ import pytest
 from bot.__main__ import main
 from bot.debate.brief import brief, cut_cards
 from bot.debate.cards import short_tag, verified
-from bot.debate.cutting import HIGHLIGHT_MAX, HIGHLIGHT_MIN, SourceSentences, evidence_span, word_count
+from bot.debate.cutting import (
+    CENTRAL_WEIGHT,
+    HIGHLIGHT_MAX,
+    HIGHLIGHT_MIN,
+    NEIGHBOUR_WEIGHT,
+    SourceSentences,
+    evidence_span,
+    salience,
+    word_count,
+)
 from bot.debate.evidence import card_from_dict
 from bot.errors import InputError, NotFoundError
 from bot.manifest import list_sources, source_text
@@ -236,6 +245,55 @@ def test_evidence_span_takes_the_paragraph_then_the_paragraphs_that_carry_the_cl
     assert span(min_words=40, max_words=55) == (2, 5)
     # A blocked sentence (another card, the other side) is never crossed, whatever the minimum.
     assert evidence_span(sents, 3, relevance, lambda i: i == 4, min_words=60, max_words=100, warrant=0.3) == (0, 3)
+
+
+def test_salience_adds_the_cards_thread_and_the_warrants_neighbour() -> None:
+    # The card is sentences 1-3; 1 is the key. Sentence 2 (next to the key) is off the card's thread, 3 is on it,
+    # and both are as similar to the claim (0.3).
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    relevance = np.array([0.1, 0.8, 0.3, 0.3, 0.2])
+    ranked = salience(relevance, vectors, 1, 3)
+    # Outside the card nothing changes, and sentences outside count as no one's neighbour.
+    assert ranked[0] == relevance[0] and ranked[4] == relevance[4]
+    assert ranked[1] == pytest.approx(0.8 + CENTRAL_WEIGHT * 2 / np.sqrt(5) + NEIGHBOUR_WEIGHT * 0.3)
+    # Sentence 2 gains from its neighbour, the key; sentence 3 from being on the thread.
+    assert ranked[2] == pytest.approx(0.3 + CENTRAL_WEIGHT * 1 / np.sqrt(5) + NEIGHBOUR_WEIGHT * 0.8)
+    assert ranked[3] == pytest.approx(0.3 + CENTRAL_WEIGHT * 2 / np.sqrt(5) + NEIGHBOUR_WEIGHT * 0.3)
+    assert ranked[3] > ranked[2] > relevance[2]
+
+
+FLUORIDE = (
+    "---\ntitle: Fluoride study\npublisher: Example Health Review\ndate: '2024-03-01'\n---\n"
+    "Fluoridated tap water cut tooth decay among the town's children by a quarter over the ten-year study. "
+    "The mineral hardens enamel while it is still forming, so cavities never get started. "
+    "Enamel that formed with the mineral present stayed harder in every later scan. "
+    "The town's library held an exhibition about the study's history in the spring. "
+    "Sweets sold near schools are another cause of tooth decay in children, a separate survey of shops found. "
+    "The survey counted the shops on each street by hand.\n"
+)
+
+
+def test_underline_follows_the_warrant_not_an_aside_that_shares_the_tags_words(tmp_path: Path) -> None:
+    from bot.embeddings import embed_query, embed_texts
+    from bot.ingest import ingest
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "fluoride.md").write_text(FLUORIDE, encoding="utf-8")
+    s = make_settings(tmp_path / "data", folder)
+    ingest(settings=s)
+    tag = "Fluoridation reduces tooth decay in children"
+    body = FLUORIDE.split("---\n")[2].strip()
+    sentences = [body[a:b] for a, b in split_sentences(body)]
+    key, mechanism, aside = sentences[0], sentences[1], sentences[4]
+    # The premise: by similarity to the tag alone, the aside on sweets outranks the mechanism that proves it.
+    sims = dict(zip(sentences, embed_texts(sentences, s) @ embed_query(tag, s), strict=True))
+    assert sims[key] > sims[aside] > sims[mechanism]
+    card = cut_cards(tag, n=1, settings=s).cards[0]
+    assert_cards_exact([card], s)
+    underlined = " ".join(u.text for u in card.underline)
+    assert key.rstrip(".") in underlined and mechanism.rstrip(".") in underlined
+    assert "Sweets" not in underlined
 
 
 def test_layers_on_a_real_brief(corpus_index: Settings) -> None:

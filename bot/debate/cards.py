@@ -214,6 +214,7 @@ class Picker:
             max_words=settings.card_max_words,
             warrant=settings.card_min_similarity,
             padding=lambda i: not doubtful[i],
+            vectors=np.where(has_row[:, None], table.vectors[sents.rows], 0.0),
         )
 
     def side_p(self, side: Side) -> np.ndarray:
