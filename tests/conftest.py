@@ -32,6 +32,20 @@ def make_settings(data_dir: Path, corpus_dir: Path = FIXTURE_CORPUS, **overrides
     return Settings(_env_file=None, data_dir=data_dir, corpus_dir=corpus_dir, **overrides)  # type: ignore[call-arg]
 
 
+def ingest_files(tmp_path: Path, files: dict[str, str], **overrides: Any) -> Settings:
+    """Write the files into a fresh corpus folder under tmp_path, ingest them, and return the settings."""
+    from bot.ingest import ingest
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    s = make_settings(tmp_path / "data", folder, **overrides)
+    report = ingest(settings=s)
+    assert not report.failed, report.failed
+    return s
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as sock:

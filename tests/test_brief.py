@@ -34,7 +34,7 @@ from bot.phrases import BOT_WORDS_LABEL, YOUR_WORDS_LABEL
 from bot.settings import Settings
 from bot.text import split_sentences
 from bot.types import Card, to_dict
-from tests.conftest import make_settings
+from tests.conftest import ingest_files, make_settings
 from tests.test_stance import RecordingChat, fake_llm_fixture  # noqa: F401 - provides the fake_llm fixture
 
 MOTION = "El Salvador's mass-incarceration policy, symbolised by CECOT, is justified"
@@ -190,18 +190,13 @@ def test_tags_are_short_and_never_cut_with_an_ellipsis(corpus_index: Settings) -
 
 def test_full_cite_with_qualifications_and_access_date(tmp_path: Path) -> None:
     from bot.debate.export import cite_parts
-    from bot.ingest import ingest
 
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "expert.md").write_text(
+    expert = (
         "---\ntitle: Prison study\npublisher: Fixture Review\nauthor: Maria Lopez\ndate: '2023-05-02'\n"
         "url: https://example.org/study\ncredentials: professor of criminology at Fixture University\n---\n"
-        "The study found that the prison holds 40,000 inmates and that overcrowding harms detainees.\n",
-        encoding="utf-8",
+        "The study found that the prison holds 40,000 inmates and that overcrowding harms detainees.\n"
     )
-    s = make_settings(tmp_path / "data", folder)
-    ingest(settings=s)
+    s = ingest_files(tmp_path, {"expert.md": expert})
     result = brief("The prison policy is justified", per_side=1, settings=s)
     card = (result.pro + result.con)[0]
     bold, rest = cite_parts(card)
@@ -275,13 +270,8 @@ FLUORIDE = (
 
 def test_underline_follows_the_warrant_not_an_aside_that_shares_the_tags_words(tmp_path: Path) -> None:
     from bot.embeddings import embed_query, embed_texts
-    from bot.ingest import ingest
 
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "fluoride.md").write_text(FLUORIDE, encoding="utf-8")
-    s = make_settings(tmp_path / "data", folder)
-    ingest(settings=s)
+    s = ingest_files(tmp_path, {"fluoride.md": FLUORIDE})
     tag = "Fluoridation reduces tooth decay in children"
     body = FLUORIDE.split("---\n")[2].strip()
     sentences = [body[a:b] for a, b in split_sentences(body)]

@@ -21,8 +21,8 @@ Word sets are lower-cased word tokens. Reported, averaged over the human cards, 
 * ``all_text_f1``: the highlight F1 of highlighting every word of the text, the floor any method must beat;
 * ``first_card``: the same figures for the bot's best card alone (the human cut one card per tag);
 * ``underline_or_highlight_f1``: the bot's underline against every word the human marked (underline or highlight).
-  Half of these cutters (cards 6-13) highlight the prose they read and underline only a few emphasised words inside
-  it, so their underline alone is a small share of the card (4-13% of its words) that no warrant rule predicts;
+  On cards 6-13 much of the highlight lies outside the underline, which marks a few emphasised words (4-8% of the
+  text on cards 6, 7, 10, 11 and 13), a cutter's habit that no warrant rule predicts;
 * ``salience_auc``: the design criterion of the layers' ranking. Each human card's text is split into sentences and
   ranked by ``bot.debate.cutting.salience`` (the whole text as the card) and by the similarity to the tag alone; the
   per-card ROC AUC says how well each ranking puts the sentences the person underlined (or highlighted) first.
@@ -34,7 +34,7 @@ Method, so that the yardstick is not also the training set: the parameters of ``
 (``UNDERLINE_SHARE``, ``HIGHLIGHT_SHARE``, ``FIGURE_BONUS``) and the defaults of ``BOT_CARD_MIN_WORDS`` /
 ``BOT_CARD_MAX_WORDS`` were chosen on the even-numbered cards (``fit``: indices 0, 2, ..., 12) alone, maximising the
 sum of highlight F1, underline F1 and evidence coverage there; ``CENTRAL_WEIGHT`` and ``NEIGHBOUR_WEIGHT`` maximise the
-fit half's salience AUC (some 450 sentences, where seven cards' F1 moves by 0.02 between settings that rank alike).
+fit half's salience AUC (some 360 sentences, where seven cards' F1 moves by 0.02 between settings that rank alike).
 The odd-numbered cards (``held_out``) were only measured. Both halves and all 14 are reported.
 """
 
