@@ -37,7 +37,7 @@ from bot.types import Span
 
 UNDERLINE_SHARE = 0.3
 """Underline the most salient sentences until this share of the card's words is underlined (fitted: 0.3 of 0.3-0.9;
-with the salience, 0.3 of 0.15-0.5; the 14 human cards underline 4-73% of the text, a quarter on average)."""
+with the salience, 0.3 of 0.25-0.4; the 14 human cards underline 4-73% of the text, a quarter on average)."""
 HIGHLIGHT_SHARE = 0.2
 """Highlight the best clauses of the underline until this share of the card's words (fitted: 0.2 of 0.15-0.35; with
 the salience below, 0.16 scores 0.01 more on the fit half, within the 0.02 a change must gain to be taken; humans
