@@ -22,7 +22,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.qualifiers import GENERIC, counted_noun, counts, event_verb, happened, has_word, measured_noun, spelt_out
+from bot.qualifiers import (
+    GENERIC,
+    actors,
+    counted_noun,
+    counts,
+    event_verb,
+    happened,
+    has_word,
+    measured_noun,
+    named_actor,
+    spelt_out,
+)
 
 FOCUS_MIN_IDF = float("inf")
 """Off. A question word was a constraint when its BM25 IDF reached this (a word of one passage). An absolute IDF
@@ -156,6 +167,10 @@ class Focus:
     measured: str = ""
     """What a rate or share measures ("incarceration" in "what is the incarceration rate"): in the sentence or its
     passage ("El Salvador's rate went from 107 ..." after a sentence on homicides)."""
+    actors: tuple[tuple[str, ...], ...] = ()
+    """Who the question attributes its answer to ("according to hrw", "how many ... did amnesty count"): named in
+    the sentence, the one before it, its passage or its source's title and publisher (not anywhere in the source:
+    a report that mentions Crisis Group once does not give Crisis Group's figures)."""
 
     @property
     def wants_list(self) -> bool:
@@ -228,6 +243,7 @@ def focus_of(
         asked_months(question),
         event_verb(question),
         measured,
+        actors(question, names, stem),
     )
 
 
@@ -242,7 +258,12 @@ def _min_idf_for_share(idf: dict[str, float], share: float) -> float:
 
 def _named(text: str, name: str) -> bool:
     """True when the text names it: any word of the name ("Luna" for "osiris luna"), or an acronym spelt out."""
-    return any(has_word(text, part) or spelt_out(text, part) for part in name.split())
+    parts = [p for p in name.split() if len(p) >= 3 and p not in _PARTICLES] or name.split()
+    return any(has_word(text, part) or spelt_out(text, part) for part in parts)
+
+
+_PARTICLES = frozenset("the los las del de la el san santa".split())
+"""Parts of a name that name nothing alone: "la" in "la prensa grafica" is met by "Latin", "El" by any Spanish name."""
 
 
 def meets(
@@ -278,6 +299,8 @@ def meets(
     if any(y not in (issued if y in focus.published else dated) for y in focus.years) or any(
         not (_named(where, n) or _named(source, n)) for n in focus.names
     ):
+        return False
+    if any(not named_actor(where, a) for a in focus.actors):
         return False
     near = f"{before} {sentence}" if TERMS_IN_SENTENCE else where
     if any(not has_word(near, t) for t in focus.terms):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 GENERIC = frozenset(
     """hold held have has had get got make made take took give gave say said tell told do does did go went come came
@@ -233,3 +233,59 @@ def expand_shorthand(question: str) -> str:
     # A question typed without its question mark embeds further from the sentences that answer it (dev: 68 of 82
     # answered right in lower case without "?", 74 with it put back).
     return text if text.endswith(("?", ".", "!")) else f"{text}?"
+
+
+_ATTRIBUTED = re.compile(
+    r"\b(?:according to|acc\.? to|per|says|said by|in the view of)\s+((?:the\s+)?[a-z][\w'’.-]*(?:\s+(?!(?:in|on|for|"
+    r"since|by|during|from|at|about|over|after|before|between|and|or|to|of the|that|who|which)\b)[a-z][\w'’.-]*){0,3})",
+    re.I,
+)
+_ASKED_OF = re.compile(r"\bhow (?:many|much)\b.*?\b(?:did|does|do|has|have|had)\s+(?:the\s+)?([a-z][\w'’.-]*)", re.I)
+_NOT_ACTORS = frozenset(
+    """capita cent day days year years month months week weeks person head inhabitants resident residents people
+    population it they he she we you i this that those these there report reports essay article study poll survey
+    paper data figures review brief statement analysis story piece book forensic latest official been being got""".split()
+)
+"""Words after "per" / "according to" that are no actor ("per capita", "per day") or that name a document rather
+than who wrote it ("the journal of democracy essay"): only the other words must be met."""
+ACTOR_ALIASES = {
+    "us": r"\bU\.?S\.?(?:A\.?)?\b|\bUnited States\b|\bAmerican|\bWashington\b|\bTrump administration\b",
+    "un": r"\bU\.?N\.?\b|\bUnited Nations\b",
+    "uk": r"\bU\.?K\.?\b|\bBritish\b|\bBritain\b|\bUnited Kingdom\b",
+}
+"""How sources name the actors debaters abbreviate in lower case ("the us", "the un")."""
+
+
+def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:
+    """Return who a question attributes its answer to: "according to X", "per X", "how many ... did X count".
+
+    Each actor is its words without "the" and document words ("amnesty", "state department"); a sentence answers
+    only from a passage or source that names them (``named_actor``). After "did", only the next word (and a
+    following word the sources write as a name) is taken: "did the state department count" -> state department.
+    """
+    found: list[tuple[str, ...]] = []
+    for m in _ATTRIBUTED.finditer(question):
+        words = [w.strip(".'’").lower() for w in m.group(1).split()]
+        words = [_POSSESSIVE_S.sub("", w) for w in words if w != "the"]
+        if words and not words[0][0].isdigit() and words[0] not in _NOT_ACTORS:
+            found.append(tuple(w for w in words if w not in _NOT_ACTORS and w not in GENERIC))
+    m = _ASKED_OF.search(question)
+    if m:
+        rest = question[m.end() :].split()
+        words = [m.group(1).lower()] + ([rest[0].lower()] if rest and stem(rest[0].lower()) in names else [])
+        words = [_POSSESSIVE_S.sub("", w) for w in words]
+        if words[0] not in _NOT_ACTORS and words[0] not in GENERIC:
+            found.append(tuple(words))
+    return tuple(dict.fromkeys(a for a in found if a))
+
+
+_POSSESSIVE_S = re.compile(r"['’]s?$")
+
+
+def named_actor(text: str, actor: Sequence[str]) -> bool:
+    """True when the text names every word of the actor, in any form, spelt out ("hrw") or by its alias ("us")."""
+    return all(
+        (w in ACTOR_ALIASES and re.search(ACTOR_ALIASES[w], text) is not None)
+        or (w not in ACTOR_ALIASES and (has_word(text, w) or spelt_out(text, w)))
+        for w in actor
+    )
