@@ -356,11 +356,20 @@ _ASKS_MONEY = re.compile(
 _MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
 
 
+_NOT_FIGURES = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:and\s+\d{{1,2}}\s+)?{_MONTH_NAME}\b|\b{_MONTH_NAME}\.?\s+\d{{1,2}}\b|"
+    r"\b[A-Za-z]+-\d+\b",
+    re.I,
+)
+"""A day of the month ("5 December", "April 7") and a number that is part of a name ("COVID-19", "MS-13") count
+nothing: they do not answer "how many"."""
+
+
 def _gives_figure(sentence: str, question: str) -> bool:
     """True when the sentence holds a figure other than a year or a number the question gives itself: a share
     for "what share", a sum of money for "how much did they pay"."""
     own = {m.group(0) for m in re.finditer(r"\d[\d,.]*", question)}
-    text = _YEAR.sub(" ", sentence)
+    text = _NOT_FIGURES.sub(" ", _YEAR.sub(" ", sentence))
     text = re.sub(r"\d[\d,.]*", lambda m: " " if m.group(0).rstrip(".,") in own else m.group(0), text)
     if not _HAS_NUMBER.search(text):
         return False

@@ -39,10 +39,16 @@ _DEATHS = frozenset("deaths died dead killed killings homicides murders murdered
 """Words for counted deaths: "62 people were killed" answers "how many deaths ..."."""
 
 
+def _count_root(word: str) -> str:
+    """Return the part of a counted word its other forms share: four letters of a short word ("killings" ->
+    "kill", met by "killed"), six of a long one ("interviews" -> "interv", not met by "International")."""
+    return word[:6] if len(word) >= 9 else word[:4]
+
+
 def counts(text: str, counted: str) -> bool:
     """True when the text counts what the question counts: the word in any form ("killings", "killed"), or a word
     of the same kind for people or deaths."""
-    if re.search(rf"\b{re.escape(fold(counted[:4]))}", fold(text), re.I):
+    if re.search(rf"\b{re.escape(fold(_count_root(counted)))}", fold(text), re.I):
         return True
     return any(counted in kind and any(has_word(text, w) for w in kind) for kind in (_PEOPLE, _DEATHS))
 
