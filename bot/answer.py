@@ -36,7 +36,7 @@ from bot.grounding import (
     make_citation,
 )
 from bot.llm import Budget, make_chat_model
-from bot.manifest import source_text
+from bot.manifest import load_manifest, source_text
 from bot.phrases import REFUSAL
 from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms
 from bot.retrieval import (
@@ -50,6 +50,7 @@ from bot.retrieval import (
     unknown_terms,
 )
 from bot.settings import Settings, get_settings
+from bot.text import is_sentence, split_sentences
 from bot.types import Answer, Citation, Passage, SentenceCheck
 
 LEXICAL_WEIGHT = 0.3
@@ -192,7 +193,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
                 c.text,
                 cands[b].text if b >= 0 else "",
                 asked,
-                _context(passages[c.passage]),
+                _context(passages[c.passage], settings),
                 source_text(passages[c.passage].source_id, settings) if focus.names else "",
                 f"{passages[c.passage].title} {passages[c.passage].date}",
             )
@@ -232,9 +233,11 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     return _Prepared(*found, decisive=bool(sure.any()), foreign=foreign)
 
 
-def _context(p: Passage) -> str:
+def _context(p: Passage, settings: Settings) -> str:
+    """Return what a sentence's passage says about it: its text, its source's title, publisher, author and date."""
     month = MONTHS[int(p.date[5:7]) - 1] if re.match(r"\d{4}-(0[1-9]|1[0-2])", p.date) else ""
-    return f"{p.text} {p.title} {p.publisher} {p.date} {month}"
+    author = load_manifest(settings).sources.get(p.source_id, {}).get("meta", {}).get("author", "")
+    return f"{p.text} {p.title} {p.publisher} {author} {p.date} {month}"
 
 
 MONTHS = "January February March April May June July August September October November December".split()
@@ -254,7 +257,7 @@ def _extractive(prepared: _Prepared, settings: Settings, began: float) -> Iterat
     if not prepared.check.answerable:
         yield _refusal(prepared, "extractive", began)
         return
-    chosen = _with_context(prepared, _choose(prepared, settings.answer_max_sentences))
+    chosen = _with_context(prepared, _choose(prepared, settings.answer_max_sentences), settings)
     # Reading order: sources in the order of their best sentence, sentences within a source in text order.
     rank_of_source: dict[str, int] = {}
     for i in chosen:
@@ -300,19 +303,41 @@ def _choose(prepared: _Prepared, limit: int) -> list[int]:
     return chosen
 
 
-def _with_context(prepared: _Prepared, chosen: list[int]) -> list[int]:
-    """Add what the chosen sentences need to be read: the sentence a "such deaths" refers to, a list's items."""
+def _with_context(prepared: _Prepared, chosen: list[int], settings: Settings) -> list[int]:
+    """Add what the chosen sentences need to be read: the sentence a "such deaths" refers to, a list's items.
+
+    Both come from the stored source, not only from the retrieved passages: a list announced at the end of one
+    passage ("The article identifies four mechanisms ...") has its items in the next one.
+    """
     out = list(chosen)
     for i in chosen:
-        b = prepared.before[i]
-        if b >= 0 and b not in out and refers_back(prepared.cands[i].text):
-            out.append(b)
+        if refers_back(prepared.cands[i].text):
+            out += [j for j in _neighbours(prepared, i, -1, settings) if j not in out]
     if prepared.focus is not None and prepared.focus.wants_list and chosen:
-        best = chosen[0]
-        following = [j for j, b in enumerate(prepared.before) if b >= best and j > best]
-        for j in following[:LIST_ITEMS]:
-            if prepared.cands[j].passage == prepared.cands[best].passage and j not in out:
-                out.append(j)
+        out += [j for j in _neighbours(prepared, chosen[0], LIST_ITEMS, settings) if j not in out]
+    return out
+
+
+def _neighbours(prepared: _Prepared, i: int, n: int, settings: Settings) -> list[int]:
+    """Return candidates for the ``n`` sentences after candidate ``i`` in its paragraph (the one before it when
+    ``n`` is -1), adding the ones retrieval did not bring."""
+    cand = prepared.cands[i]
+    text = source_text(prepared.passages[cand.passage].source_id, settings)
+    lo = text.rfind("\n", 0, cand.start) + 1
+    if n < 0 and not text[lo : cand.start].strip():  # the paragraph's first sentence leans on the last paragraph
+        lo = text[:lo].rstrip().rfind("\n") + 1
+    hi = text.find("\n", cand.end)
+    hi = len(text) if hi < 0 else hi
+    spans = [(a, b) for a, b in split_sentences(text[lo:hi], base=lo) if is_sentence(text[a:b])]
+    spans = [sp for sp in spans if sp[1] <= cand.start][-1:] if n < 0 else [sp for sp in spans if sp[0] >= cand.end][:n]
+    sid = prepared.passages[cand.passage].source_id
+    known = {(prepared.passages[c.passage].source_id, c.start): j for j, c in enumerate(prepared.cands)}
+    out = []
+    for a, b in spans:
+        if (sid, a) not in known:
+            prepared.cands.append(Candidate(cand.passage, text[a:b], a, b))
+            known[(sid, a)] = len(prepared.cands) - 1
+        out.append(known[(sid, a)])
     return out
 
 

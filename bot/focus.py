@@ -64,7 +64,7 @@ _TYPES = (
     (
         "number",
         re.compile(
-            r"\bhow (many|much|long|often|large|big)\b|\bwhat (percentage|percent|share|number|proportion|rate|"
+            r"\bhow (many|much|long|often|large|big|high|tall|far|old|deep|wide|heavy)\b|\bwhat (percentage|percent|share|number|proportion|rate|"
             r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b",
             re.I,
         ),
@@ -76,7 +76,9 @@ _TYPES = (
     (
         "person",
         re.compile(
-            r"^\s*(who|whom)\b|\b(what|which) (organi[sz]ation|group|agency|court|judge|minister|official)\b", re.I
+            r"^\s*(who|whom)\b|\b(what|which) (organi[sz]ation|group|agency|court|judge|minister|official|gang|party|"
+            r"company|firm|body|newspaper|outlet|institute|university|faction|union|ngo)\b",
+            re.I,
         ),
     ),
     (
@@ -133,7 +135,8 @@ _LOCATED = re.compile(
 _HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
 _CAUSE = re.compile(
     r"\b(because|due to|as a result|so that|in order to|led to|leads? to|caused|causes|reasons?|after|amid|"
-    r"thanks to|blamed|attribut\w+|result of|aimed|designed to|meant to|so as to|drove|driven|why)\b",
+    r"thanks to|blamed|attribut\w+|result of|aimed|designed to|meant to|so as to|drove|driven|why|concluded|"
+    r"on the grounds|citing|for fear|given that|owing to|explain\w*|argu\w+ that|credit\w*)\b",
     re.I,
 )
 _REFERS_BACK = re.compile(
@@ -180,6 +183,10 @@ class Focus:
 _MEASURE = re.compile(r"\b(rate|number|total|count|share|percentage|percent|figure|toll|amount|cost|capacity)\b", re.I)
 
 
+_DIED_OF = re.compile(r"\b(?:died|die|dying|deaths?|killed)\s+(?:of|from|through|due to|because of)\s+([a-z]{3,})", re.I)
+"""What a question says deaths came from ("died of hunger"): the answering sentence must say it too."""
+
+
 def question_kind(question: str) -> str:
     """Return the answer type a question asks for ("other" when none is clear)."""
     for kind, pattern in _TYPES:
@@ -220,6 +227,7 @@ def focus_of(
             continue
         if idf.get(stem(low), 0.0) >= FOCUS_MIN_IDF:
             terms.append(low)
+    terms += [m.group(1).lower() for m in _DIED_OF.finditer(question) if m.group(1).lower() not in GENERIC]
     rare = _min_idf_for_share(idf, NAME_MAX_SHARE)
     words = [_POSSESSIVE.sub("", w).lower() for w in _WORD.findall(question)]  # "mexico's" is "mexico"
     # Neighbouring names are one name ("Osiris Luna"): a passage that says "Luna" names him.
@@ -356,6 +364,11 @@ _ASKS_MONEY = re.compile(
 _MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
 
 
+_ASKS_DURATION = re.compile(r"\bhow long\b", re.I)
+_DURATION = re.compile(
+    r"\b(hours?|days?|weeks?|months?|years?|decades?|minutes?)\b|-(hour|day|week|month|year)\b", re.I
+)
+""""How long" asks for a time: "two years", "a 30-day emergency", "14 hours and 28 minutes"; a date is no answer."""
 _NOT_FIGURES = re.compile(
     rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:and\s+\d{{1,2}}\s+)?{_MONTH_NAME}\b|\b{_MONTH_NAME}\.?\s+\d{{1,2}}\b|"
     r"\b[A-Za-z]+-\d+\b",
@@ -371,8 +384,13 @@ def _gives_figure(sentence: str, question: str) -> bool:
     own = {m.group(0) for m in re.finditer(r"\d[\d,.]*", question)}
     text = _NOT_FIGURES.sub(" ", _YEAR.sub(" ", sentence))
     text = re.sub(r"\d[\d,.]*", lambda m: " " if m.group(0).rstrip(".,") in own else m.group(0), text)
+    if _ASKS_DURATION.search(question):  # "a month-long emergency" answers without a figure
+        return bool(_DURATION.search(text)) and bool(
+            _HAS_NUMBER.search(text) or re.search(r"-long\b|\ba (day|week|month|year)\b", text)
+        )
     if not _HAS_NUMBER.search(text):
         return False
+
     if _ASKS_SHARE.search(question) and not _SHARE.search(text):
         return False
     return not (_ASKS_MONEY.search(question) and not _MONEY.search(text))

@@ -23,7 +23,9 @@ _AUXILIARY = (
 )
 _COUNTED = re.compile(
     rf"\bhow many\s+((?:[a-z][\w'-]*\s+){{0,2}}?[a-z][\w'-]*?)(?=\s+(?:{_AUXILIARY})\b|\s*[?.]?$)"
-    r"|\bwhat (?:was|is|were|are) the (?:average|median|total|mean) ([a-z][\w'-]*)",
+    r"|\bwhat (?:was|is|were|are) the (?:average|median|total|mean) ([a-z][\w'-]*)"
+    r"|\b(?:what|which) (?:share|percentage|percent|proportion|fraction|%) of (?:the |all )?([a-z][\w'-]*(?: (?!"
+    rf"(?:{_AUXILIARY})\b)[a-z][\w'-]*)?)",
     re.I,
 )
 
@@ -48,9 +50,12 @@ def _count_root(word: str) -> str:
 def counts(text: str, counted: str) -> bool:
     """True when the text counts what the question counts: the word in any form ("killings", "killed"), or a word
     of the same kind for people or deaths."""
-    if re.search(rf"\b{re.escape(fold(_count_root(counted)))}", fold(text), re.I):
-        return True
-    return any(counted in kind and any(has_word(text, w) for w in kind) for kind in (_PEOPLE, _DEATHS))
+    for word in counted.split():
+        if re.search(rf"\b{re.escape(fold(_count_root(word)))}", fold(text), re.I):
+            return True
+        if any(word in kind and any(has_word(text, w) for w in kind) for kind in (_PEOPLE, _DEATHS)):
+            return True
+    return False
 
 
 _EVENT = re.compile(
@@ -108,10 +113,13 @@ def counted_noun(question: str) -> str:
     """Return the head of what a "how many ..." / "what was the average ..." question counts, or ""."""
     m = _COUNTED.search(question)
     if m:
-        phrase = (m.group(1) or m.group(2) or "").split()
+        phrase = (m.group(1) or m.group(2) or m.group(3) or "").split()
     else:
         first = re.search(r"\bhow many\s+([a-z][\w'-]*)", question, re.I)  # "how many tourists visited ..."
         phrase = [first.group(1)] if first else []
+    if m and m.group(3):  # "what share of the custody deaths": either word may be what the sentence counts
+        words = phrase[:1] if phrase[0].endswith("s") else phrase  # a plural ends it: "of salvadorans trust"
+        return " ".join(w.lower() for w in words if w.lower() not in GENERIC and len(w) >= 3)
     head = phrase[-1].lower() if phrase else ""
     return "" if head in GENERIC or len(head) < 3 else head
 
@@ -221,6 +229,7 @@ _SHORTHAND = {
     "kids": "children",
     "kid": "child",
     "cops": "police",
+    "what %": "what percentage",
 }
 _SHORTHAND_RE = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w/])"
