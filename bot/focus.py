@@ -183,7 +183,9 @@ class Focus:
 _MEASURE = re.compile(r"\b(rate|number|total|count|share|percentage|percent|figure|toll|amount|cost|capacity)\b", re.I)
 
 
-_DIED_OF = re.compile(r"\b(?:died|die|dying|deaths?|killed)\s+(?:of|from|through|due to|because of)\s+([a-z]{3,})", re.I)
+_DIED_OF = re.compile(
+    r"\b(?:died|die|dying|deaths?|killed)\s+(?:of|from|through|due to|because of)\s+([a-z]{3,})", re.I
+)
 """What a question says deaths came from ("died of hunger"): the answering sentence must say it too."""
 
 
@@ -313,7 +315,8 @@ def meets(
     near = f"{before} {sentence}" if TERMS_IN_SENTENCE else where
     if any(not has_word(near, t) for t in focus.terms):
         return False
-    if focus.counted and not counts(near, focus.counted):
+    of_them = _ASKS_SHARE.search(question) and _SHARE_OF_THEM.search(sentence)
+    if focus.counted and not counts(near, focus.counted) and not of_them:
         return False
     if focus.event and not happened(near, focus.event):
         return False
@@ -349,6 +352,8 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
     return True
 
 
+_SHARE_OF_THEM = re.compile(r"\b(?:half|\d+(?:\.\d+)?\s*(?:%|percent|per cent)) (?:of|among) (?:them|those)\b", re.I)
+"""A share of "them" counts the group the sentence before named ("Half of them had no record")."""
 _ASKS_SHARE = re.compile(r"\b(what|which) (share|percentage|percent|proportion|fraction)\b|\bhow many percent\b", re.I)
 _SHARE = re.compile(
     r"%|\bper ?cent\b|\bpercentage\b|\b(half|third|quarter|fifth|tenth|majority|minority)\b|\b(in|of|out of) (every )?"

@@ -259,7 +259,8 @@ _ASKED_OF = re.compile(r"\bhow (?:many|much)\b.*?\b(?:did|does|do|has|have|had)\
 _NOT_ACTORS = frozenset(
     """capita cent day days year years month months week weeks person head inhabitants resident residents people
     population it they he she we you i this that those these there report reports essay article study poll survey
-    paper data figures review brief statement analysis story piece book forensic latest official been being got""".split()
+    paper data figures review brief statement analysis story piece book forensic latest official been being got el
+    la""".split()
 )
 """Words after "per" / "according to" that are no actor ("per capita", "per day") or that name a document rather
 than who wrote it ("the journal of democracy essay"): only the other words must be met."""
@@ -288,7 +289,7 @@ def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> 
     if m:
         rest = question[m.end() :].split()
         words = [m.group(1).lower()] + ([rest[0].lower()] if rest and stem(rest[0].lower()) in names else [])
-        words = [_POSSESSIVE_S.sub("", w) for w in words]
+        words = [_POSSESSIVE_S.sub("", w) for w in words if w not in ("el", "la")] or ["el"]
         if words[0] not in _NOT_ACTORS and words[0] not in GENERIC:
             found.append(tuple(words))
     return tuple(dict.fromkeys(a for a in found if a))
