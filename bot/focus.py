@@ -32,6 +32,7 @@ from bot.qualifiers import (
     has_word,
     measured_noun,
     named_actor,
+    share_predicate,
     spelt_out,
 )
 
@@ -64,7 +65,8 @@ _TYPES = (
     (
         "number",
         re.compile(
-            r"\bhow (many|much|long|often|large|big|high|tall|far|old|deep|wide|heavy)\b|\bwhat (percentage|percent|share|number|proportion|rate|"
+            r"\bhow (many|much|long|often|large|big|high|tall|far|old|deep|wide|heavy)\b|"
+            r"\bwhat (percentage|percent|share|number|proportion|rate|"
             r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b",
             re.I,
         ),
@@ -174,6 +176,8 @@ class Focus:
     """Who the question attributes its answer to ("according to hrw", "how many ... did amnesty count"): named in
     the sentence, the one before it, its passage or its source's title and publisher (not anywhere in the source:
     a report that mentions Crisis Group once does not give Crisis Group's figures)."""
+    said: tuple[str, ...] = ()
+    """What a share question says of its group ("trust", "police"): one of them in the sentence or the one before."""
 
     @property
     def wants_list(self) -> bool:
@@ -241,6 +245,7 @@ def focus_of(
             groups.append([])
     rare_names = [" ".join(g) for g in groups if any(idf.get(stem(w), 0.0) >= rare for w in g)]
     measured = measured_noun(question)
+    found = actors(question, names, stem)
     published = tuple(dict.fromkeys(m.group(1) for m in _ISSUED.finditer(question)))
     return Focus(
         kind,
@@ -253,7 +258,8 @@ def focus_of(
         asked_months(question),
         event_verb(question),
         measured,
-        actors(question, names, stem),
+        found,
+        share_predicate(question, [w for a in found for w in a]),
     )
 
 
@@ -314,6 +320,8 @@ def meets(
         return False
     near = f"{before} {sentence}" if TERMS_IN_SENTENCE else where
     if any(not has_word(near, t) for t in focus.terms):
+        return False
+    if focus.said and not any(has_word(near, w) for w in focus.said):
         return False
     of_them = _ASKS_SHARE.search(question) and _SHARE_OF_THEM.search(sentence)
     if focus.counted and not counts(near, focus.counted) and not of_them:

@@ -264,6 +264,11 @@ _NOT_ACTORS = frozenset(
 )
 """Words after "per" / "according to" that are no actor ("per capita", "per day") or that name a document rather
 than who wrote it ("the journal of democracy essay"): only the other words must be met."""
+_INSTITUTIONS = frozenset(
+    """department office ministry group court police government commission house watch bank party union council
+    assembly army agency institute university service services committee board tribunal""".split()
+)
+"""Second words of an actor ("the state department", "the white house"), whatever the sources capitalise."""
 ACTOR_ALIASES = {
     "us": r"\bU\.?S\.?(?:A\.?)?\b|\bUnited States\b|\bAmerican|\bWashington\b|\bTrump administration\b",
     "un": r"\bU\.?N\.?\b|\bUnited Nations\b",
@@ -288,7 +293,8 @@ def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> 
     m = _ASKED_OF.search(question)
     if m:
         rest = question[m.end() :].split()
-        words = [m.group(1).lower()] + ([rest[0].lower()] if rest and stem(rest[0].lower()) in names else [])
+        second = rest[0].lower() if rest else ""
+        words = [m.group(1).lower()] + ([second] if stem(second) in names or second in _INSTITUTIONS else [])
         words = [_POSSESSIVE_S.sub("", w) for w in words if w not in ("el", "la")] or ["el"]
         if words[0] not in _NOT_ACTORS and words[0] not in GENERIC:
             found.append(tuple(words))
@@ -305,3 +311,23 @@ def named_actor(text: str, actor: Sequence[str]) -> bool:
         or (w not in ACTOR_ALIASES and (has_word(text, w) or spelt_out(text, w)))
         for w in actor
     )
+
+
+_SHARE_OF = re.compile(
+    r"\b(?:what|which) (?:share|percentage|percent|proportion|fraction) of (?:the |all )?[a-z][\w'-]*s?\b(.*)$", re.I
+)
+_FUNCTION = frozenset(
+    """their them they its his her our your this that these those there here who whom whose which what said says say
+    feel feels felt think thinks thought according acc per still also only just really very been being""".split()
+)
+
+
+def share_predicate(question: str, actor_words: Sequence[str] = ()) -> tuple[str, ...]:
+    """Return what a share question says of its group ("trust", "police" in "what % of salvadorans trust their local
+    police"): a share of the same group saying something else ("88% of Salvadorans felt safe") does not answer."""
+    m = _SHARE_OF.search(question)
+    if not m:
+        return ()
+    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]+", m.group(1))]
+    skip = set(actor_words) | _FUNCTION | GENERIC
+    return tuple(dict.fromkeys(w for w in words if len(w) >= 4 and w not in skip))
