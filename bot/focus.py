@@ -193,6 +193,9 @@ _DIED_OF = re.compile(
 """What a question says deaths came from ("died of hunger"): the answering sentence must say it too."""
 
 
+_TYPED_ACRONYM = re.compile(r"\b([a-z]{2,8})\s+(?:stands?|short)\s+for\b|\bwhat does ([a-z]{2,8}) mean\b", re.I)
+
+
 def question_kind(question: str) -> str:
     """Return the answer type a question asks for ("other" when none is clear)."""
     for kind, pattern in _TYPES:
@@ -226,6 +229,10 @@ def focus_of(
     kind = question_kind(question)
     years = tuple(dict.fromkeys(_YEAR.findall(question)))
     acronym = next(iter(re.findall(r"\b[A-Z]{2,}[A-Z0-9-]*\b", question)), "") if kind == "expansion" else ""
+    typed = _TYPED_ACRONYM.search(question) if kind == "expansion" and not acronym else None
+    acronym = (
+        (typed.group(1) or typed.group(2)).upper() if typed else acronym
+    )  # "what does cecot stand for": debaters skip capitals
     terms = []
     for word in _WORD.findall(question):
         low = word.lower()
@@ -346,6 +353,8 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
         names = [w for w in _WORD.findall(sentence)[1:] if w[0].isupper() and w.lower() not in asked]
         return bool(names)
     if kind == "expansion":
+        if focus.acronym and spelt_out(sentence, focus.acronym.lower()):  # "Human Rights Watch" for HRW
+            return True
         if not focus.acronym or focus.acronym not in sentence:
             return False
         return bool(
@@ -427,6 +436,7 @@ def decisive(focus: Focus, sentence: str, before: str, question: str) -> bool:
         return bool(
             re.search(rf"[A-Z][\w’'-]+(?:\s+[\w’'-]+){{1,8}}\s*\(\s*{acr}\s*\)|\b{acr}\s*\(\s*[A-Z]", sentence)
             or re.search(rf"\b{acr}\b[^.]{{0,20}}\b(?:stands?|short) for\b", sentence)
+            or spelt_out(sentence, focus.acronym.lower())
         )
     if focus.kind == "place" and _SITED.search(sentence):
         words = [w.lower() for w in _WORD.findall(question)]
