@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.figures import ASKS_SHARE, MONTH_NAME, NUMBER_WORDS, SHARE_OF_THEM, YEAR, days_named, gives_figure, other_day
 from bot.qualifiers import (
     GENERIC,
     actors,
@@ -54,10 +55,6 @@ YEARS_OWN = True
 TERMS_IN_SENTENCE = True
 """The specific words must be in the sentence or the one before it (not only somewhere in its passage)."""
 
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
-    r"thousands?|millions?|billions?|dozens?|half|third|quarter|doubled?|tripled?"
-)
 _TYPES = (
     ("expansion", re.compile(r"\b(stand|stands|short)\s+for\b|\bacronym\b|\bwhat does [A-Z]{2,}\b\s+mean", re.I)),
     ("reason", re.compile(r"^\s*(why|how come)\b|\bwhat (reason|caused|explains)\b|\bfor what reason\b", re.I)),
@@ -86,7 +83,7 @@ _TYPES = (
     (
         "list",
         re.compile(
-            rf"\bwhat (are|were) the\b|\b(list|name) (the|all|some)\b|\bwhat ({_NUMBER_WORDS}|several|main) \w+s\b"
+            rf"\bwhat (are|were) the\b|\b(list|name) (the|all|some)\b|\bwhat ({NUMBER_WORDS}|several|main) \w+s\b"
             r"|\bwhich \w+s (are|were|did)\b|\bwhat \w+s (do|does|did|have|has)\b|\blist( them| all)?\W*$",
             re.I,
         ),
@@ -98,10 +95,6 @@ _ISSUED = re.compile(
     re.I,
 )
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-_MONTH_NAME = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
-    r"nov(?:ember)?|dec(?:ember)?)"
-)
 _SENTENCE_MONTH = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
     r"Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?"
@@ -111,9 +104,9 @@ _SENTENCE_MONTH = re.compile(
 def asked_months(question: str) -> tuple[str, ...]:
     """Return the months a question dates by (each with a year after it, or a day before it), as "jan" ... "dec"."""
     found = []
-    for m in re.finditer(rf"\b{_MONTH_NAME}\b", question, re.I):
+    for m in re.finditer(rf"\b{MONTH_NAME}\b", question, re.I):
         rest = question[m.end() : m.end() + 40]
-        ranged = re.match(rf"\.?\s*(?:-|–|to|and|or)\s*{_MONTH_NAME}\.?\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d", rest, re.I)
+        ranged = re.match(rf"\.?\s*(?:-|–|to|and|or)\s*{MONTH_NAME}\.?\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d", rest, re.I)
         dated = re.match(r"\.?\s+(?:\d{1,2},?\s+)?(?:19|20)\d\d\b", rest) or ranged
         if dated or re.search(r"\b\d{1,2}\s+$", question[: m.start()]):
             found.append(m.group(1)[:3].lower())
@@ -126,7 +119,6 @@ def months_in(text: str) -> set[str]:
 
 
 _POSSESSIVE = re.compile(r"['’]s?$")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I
 )
@@ -134,7 +126,6 @@ _LOCATED = re.compile(
     r"\b(?:in|at|near|outside|from|of|to|located|lies|based)\s+(?:the\s+)?(?:town|city|department|municipality|"
     r"province|region|state|country)?\s*(?:of\s+)?([A-Z][a-zà-ÿ]{2,})"
 )
-_HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
 _CAUSE = re.compile(
     r"\b(because|due to|as a result|so that|in order to|led to|leads? to|caused|causes|reasons?|after|amid|"
     r"thanks to|blamed|attribut\w+|result of|aimed|designed to|meant to|so as to|drove|driven|why|concluded|"
@@ -178,6 +169,8 @@ class Focus:
     a report that mentions Crisis Group once does not give Crisis Group's figures)."""
     said: tuple[str, ...] = ()
     """What a share question says of its group ("trust", "police"): one of them in the sentence or the one before."""
+    days: frozenset[tuple[int, str]] = frozenset()
+    """The days of the month the question dates by ("26 March"): a sentence dated by other days of it is no answer."""
 
     @property
     def wants_list(self) -> bool:
@@ -211,7 +204,7 @@ _STRONG = {
     "person": re.compile(r"\b[A-Z][a-zà-ÿ]+\s+[A-Z][a-zà-ÿ]+"),
     "reason": re.compile(r"\b(because|due to|as a result|driven|thanks to|in order to|so that|led to|caused)\b", re.I),
     "number": re.compile(r"\d"),
-    "year": _YEAR,
+    "year": YEAR,
     "expansion": re.compile(r"\b[A-Z][a-z]+\s+(?:(?:for|of|the|de|del|la)\s+)*[A-Z][a-z]+\b.{0,3}\(?[A-Z]{2,}"),
 }
 
@@ -227,7 +220,7 @@ def focus_of(
 ) -> Focus:
     """Return the question's focus; ``idf``, ``stem`` and ``names`` are the index's (``bot.retrieval``)."""
     kind = question_kind(question)
-    years = tuple(dict.fromkeys(_YEAR.findall(question)))
+    years = tuple(dict.fromkeys(YEAR.findall(question)))
     acronym = next(iter(re.findall(r"\b[A-Z]{2,}[A-Z0-9-]*\b", question)), "") if kind == "expansion" else ""
     typed = _TYPED_ACRONYM.search(question) if kind == "expansion" and not acronym else None
     acronym = (
@@ -267,6 +260,7 @@ def focus_of(
         measured,
         found,
         share_predicate(question, [w for a in found for w in a]),
+        frozenset(days_named(question)),
     )
 
 
@@ -311,10 +305,12 @@ def meets(
     where = f"{before} {sentence} {passage}"
     # A sentence that names years of its own is dated by them: "88% ... said in 2023" does not answer a question
     # about 2016 because its passage mentions 2016 in passing. Only an undated sentence takes its passage's years.
-    dated = where if not _YEAR.search(sentence) or not YEARS_OWN else f"{before} {sentence}"
+    dated = where if not YEAR.search(sentence) or not YEARS_OWN else f"{before} {sentence}"
     # The year of a report ("Gallup's 2024 report") is met by the source's own date or title too; a year the
     # passage mentions in passing is not.
     issued = f"{before} {sentence} {published}" if YEARS_OWN else where
+    if focus.days and other_day(set(focus.days), sentence):
+        return False
     if focus.months and YEARS_OWN:  # "April 7, 2025" does not answer a question about May 2025
         own = months_in(sentence)
         if own and not set(focus.months) <= own | months_in(before):
@@ -330,7 +326,7 @@ def meets(
         return False
     if focus.said and not any(has_word(near, w) for w in focus.said):
         return False
-    of_them = _ASKS_SHARE.search(question) and _SHARE_OF_THEM.search(sentence)
+    of_them = ASKS_SHARE.search(question) and SHARE_OF_THEM.search(sentence)
     if focus.counted and not counts(near, focus.counted) and not of_them:
         return False
     if focus.event and not happened(near, focus.event):
@@ -343,9 +339,9 @@ def meets(
 def _gives(focus: Focus, sentence: str, question: str) -> bool:
     kind = focus.kind
     if kind == "number":
-        return _gives_figure(sentence, question)
+        return gives_figure(sentence, question)
     if kind == "year":
-        return bool(_YEAR.search(sentence) or _MONTH.search(sentence))
+        return bool(YEAR.search(sentence) or _MONTH.search(sentence))
     asked = {w.lower() for w in _WORD.findall(question)}
     if kind == "place":  # a name after a word of place: "is in Tecoluca", "southeast of the capital, San ..."
         return any(m.group(1).lower() not in asked for m in _LOCATED.finditer(sentence))
@@ -367,55 +363,6 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
     if kind == "reason":
         return bool(_CAUSE.search(sentence))
     return True
-
-
-_SHARE_OF_THEM = re.compile(r"\b(?:half|\d+(?:\.\d+)?\s*(?:%|percent|per cent)) (?:of|among) (?:them|those)\b", re.I)
-"""A share of "them" counts the group the sentence before named ("Half of them had no record")."""
-_ASKS_SHARE = re.compile(r"\b(what|which) (share|percentage|percent|proportion|fraction)\b|\bhow many percent\b", re.I)
-_SHARE = re.compile(
-    r"%|\bper ?cent\b|\bpercentage\b|\b(half|third|quarter|fifth|tenth|majority|minority)\b|\b(in|of|out of) (every )?"
-    rf"(\d+|{_NUMBER_WORDS})\b",
-    re.I,
-)
-_ASKS_MONEY = re.compile(
-    r"\bhow much (money|\w+ )?(did|does|do|was|is|were|will|would)?\b.*\b(pay|paid|cost|spend|spent|charge|earn|"
-    r"receive|fund|budget|worth|give|gave|owe|invest)|\bwhat (was|is|were|are)? ?(the )?(cost|price|fee|budget|"
-    r"salary|fine)\b|\bhow much (money|funding)\b",
-    re.I,
-)
-_MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
-
-
-_ASKS_DURATION = re.compile(r"\bhow long\b", re.I)
-_DURATION = re.compile(
-    r"\b(hours?|days?|weeks?|months?|years?|decades?|minutes?)\b|-(hour|day|week|month|year)\b", re.I
-)
-""""How long" asks for a time: "two years", "a 30-day emergency", "14 hours and 28 minutes"; a date is no answer."""
-_NOT_FIGURES = re.compile(
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:and\s+\d{{1,2}}\s+)?{_MONTH_NAME}\b|\b{_MONTH_NAME}\.?\s+\d{{1,2}}\b|"
-    r"\b[A-Za-z]+-\d+\b",
-    re.I,
-)
-"""A day of the month ("5 December", "April 7") and a number that is part of a name ("COVID-19", "MS-13") count
-nothing: they do not answer "how many"."""
-
-
-def _gives_figure(sentence: str, question: str) -> bool:
-    """True when the sentence holds a figure other than a year or a number the question gives itself: a share
-    for "what share", a sum of money for "how much did they pay"."""
-    own = {m.group(0) for m in re.finditer(r"\d[\d,.]*", question)}
-    text = _NOT_FIGURES.sub(" ", _YEAR.sub(" ", sentence))
-    text = re.sub(r"\d[\d,.]*", lambda m: " " if m.group(0).rstrip(".,") in own else m.group(0), text)
-    if _ASKS_DURATION.search(question):  # "a month-long emergency" answers without a figure
-        return bool(_DURATION.search(text)) and bool(
-            _HAS_NUMBER.search(text) or re.search(r"-long\b|\ba (day|week|month|year)\b", text)
-        )
-    if not _HAS_NUMBER.search(text):
-        return False
-
-    if _ASKS_SHARE.search(question) and not _SHARE.search(text):
-        return False
-    return not (_ASKS_MONEY.search(question) and not _MONEY.search(text))
 
 
 DECISIVE_MIN_COSINE = 0.2

@@ -41,6 +41,12 @@ _DEATHS = frozenset("deaths died dead killed killings homicides murders murdered
 """Words for counted deaths: "62 people were killed" answers "how many deaths ..."."""
 
 
+_CONFINED = frozenset(
+    "incarceration incarcerated imprisonment imprisoned prison prisons prisoners jail jailed inmates".split()
+)
+"""Words for being locked up: "a prison population rate of 531" answers "what is the incarceration rate"."""
+
+
 def _count_root(word: str) -> str:
     """Return the part of a counted word its other forms share: four letters of a short word ("killings" ->
     "kill", met by "killed"), six of a long one ("interviews" -> "interv", not met by "International")."""
@@ -53,7 +59,7 @@ def counts(text: str, counted: str) -> bool:
     for word in counted.split():
         if re.search(rf"\b{re.escape(fold(_count_root(word)))}", fold(text), re.I):
             return True
-        if any(word in kind and any(has_word(text, w) for w in kind) for kind in (_PEOPLE, _DEATHS)):
+        if any(word in kind and any(has_word(text, w) for w in kind) for kind in (_PEOPLE, _DEATHS, _CONFINED)):
             return True
     return False
 

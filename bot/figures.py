@@ -1,0 +1,90 @@
+"""What counts as a figure for a question: not a year, a day of the month or a number inside a name, nor a number
+the question gives itself; a share for "what share", a sum of money for "how much did they pay", a time for "how
+long". Plain English patterns, used by ``bot.focus``."""
+
+from __future__ import annotations
+
+import re
+
+NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+    r"thousands?|millions?|billions?|dozens?|half|third|quarter|doubled?|tripled?"
+)
+MONTH_NAME = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
+    r"nov(?:ember)?|dec(?:ember)?)"
+)
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+HAS_NUMBER = re.compile(rf"\d|\b({NUMBER_WORDS})\b", re.I)
+SHARE_OF_THEM = re.compile(r"\b(?:half|\d+(?:\.\d+)?\s*(?:%|percent|per cent)) (?:of|among) (?:them|those)\b", re.I)
+"""A share of "them" counts the group the sentence before named ("Half of them had no record")."""
+ASKS_SHARE = re.compile(r"\b(what|which) (share|percentage|percent|proportion|fraction)\b|\bhow many percent\b", re.I)
+_SHARE = re.compile(
+    r"%|\bper ?cent\b|\bpercentage\b|\b(half|third|quarter|fifth|tenth|majority|minority)\b|\b(in|of|out of) (every )?"
+    rf"(\d+|{NUMBER_WORDS})\b",
+    re.I,
+)
+_ASKS_MONEY = re.compile(
+    r"\bhow much (money|\w+ )?(did|does|do|was|is|were|will|would)?\b.*\b(pay|paid|cost|spend|spent|charge|earn|"
+    r"receive|fund|budget|worth|give|gave|owe|invest)|\bwhat (was|is|were|are)? ?(the )?(cost|price|fee|budget|"
+    r"salary|fine)\b|\bhow much (money|funding)\b",
+    re.I,
+)
+_MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
+
+
+_ASKS_DURATION = re.compile(r"\bhow long\b", re.I)
+_DURATION = re.compile(
+    r"\b(hours?|days?|weeks?|months?|years?|decades?|minutes?)\b|-(hour|day|week|month|year)\b", re.I
+)
+""""How long" asks for a time: "two years", "a 30-day emergency", "14 hours and 28 minutes"; a date is no answer."""
+_NOT_FIGURES = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:and\s+\d{{1,2}}\s+)?{MONTH_NAME}\b|\b{MONTH_NAME}\.?\s+\d{{1,2}}\b|"
+    r"\b[A-Za-z]+-\d+\b",
+    re.I,
+)
+"""A day of the month ("5 December", "April 7") and a number that is part of a name ("COVID-19", "MS-13") count
+nothing: they do not answer "how many"."""
+
+
+def gives_figure(sentence: str, question: str) -> bool:
+    """True when the sentence holds a figure other than a year or a number the question gives itself: a share
+    for "what share", a sum of money for "how much did they pay"."""
+    own = {m.group(0) for m in re.finditer(r"\d[\d,.]*", question)}
+    text = _NOT_FIGURES.sub(" ", YEAR.sub(" ", sentence))
+    text = re.sub(r"\d[\d,.]*", lambda m: " " if m.group(0).rstrip(".,") in own else m.group(0), text)
+    if _ASKS_DURATION.search(question):  # "a month-long emergency" answers without a figure
+        return bool(_DURATION.search(text)) and bool(
+            HAS_NUMBER.search(text) or re.search(r"-long\b|\ba (day|week|month|year)\b", text)
+        )
+    if not HAS_NUMBER.search(text):
+        return False
+
+    if ASKS_SHARE.search(question) and not _SHARE.search(text):
+        return False
+    return not (_ASKS_MONEY.search(question) and not _MONEY.search(text))
+
+
+_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*(\d{{1,2}})(?:st|nd|rd|th)?)?\s+(?:of\s+)?{MONTH_NAME}\b"
+    rf"|\b{MONTH_NAME}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*(\d{{1,2}}))?\b(?![\d,]*\d{{3}})",
+    re.I,
+)
+
+
+def days_named(text: str) -> set[tuple[int, str]]:
+    """Return the days of the month a text names, as (day, "mar"): "26 March", "March 24 and 27", "1 and 2 May"."""
+    out: set[tuple[int, str]] = set()
+    for m in _DAY_MONTH.finditer(text):
+        month = (m.group(3) or m.group(4))[:3].lower()
+        for day in (m.group(1), m.group(2), m.group(5), m.group(6)):
+            if day:
+                out.add((int(day), month))
+    return out
+
+
+def other_day(asked: set[tuple[int, str]], sentence: str) -> bool:
+    """True when the sentence dates its figure by other days of the asked month ("between March 24 and 27" for a
+    question about 26 March): its count is not that day's."""
+    named = days_named(sentence)
+    return any((day, month) not in named and any(m == month for _, m in named) for day, month in asked)

@@ -1,0 +1,33 @@
+"""What counts as a figure for a question (bot.figures): days, names with numbers, shares, money, times."""
+
+from __future__ import annotations
+
+from bot.figures import days_named, gives_figure, other_day
+
+
+def test_days_of_the_month_are_read_in_both_orders_and_in_ranges() -> None:
+    assert days_named("On 26 March 2022, the day before") == {(26, "mar")}
+    assert days_named("between March 24 and 27, 2022") == {(24, "mar"), (27, "mar")}
+    assert days_named("the events of 1 and 2 May 2021") == {(1, "may"), (2, "may")}
+    assert days_named("in May 2025 the court ruled") == set()  # a month and a year name no day
+
+
+def test_a_figure_dated_by_other_days_of_the_asked_month_is_not_that_days() -> None:
+    asked = {(26, "mar")}
+    assert other_day(asked, "92 people were killed between March 24 and 27, 2022.")
+    assert not other_day(asked, "62 people died on Saturday 26 March 2022.")
+    assert not other_day(asked, "In March 2022, gangs killed 62 people in a matter of hours.")  # no day: may answer
+    assert not other_day(asked, "On 3 December 2022 a cordon began.")  # another month says nothing of March
+
+
+def test_what_is_no_figure_and_what_a_share_money_or_time_question_wants() -> None:
+    q = "how many interviews did it rest on"
+    assert not gives_figure("It was released on 5 December 2023.", q)
+    assert not gives_figure("MS-13 and the COVID-19 rules were discussed.", q)
+    assert gives_figure("It rests on more than 80 interviews.", q)
+    assert not gives_figure("Most of them said so.", "what share of them said so")
+    assert gives_figure("Half of them said so.", "what share of them said so")
+    assert not gives_figure("It took 300 prisoners.", "how much did the us pay")
+    assert gives_figure("It cost $6 million.", "how much did the us pay")
+    assert not gives_figure("He was sent there on 15 March.", "how long was he held")
+    assert gives_figure("He was held for two years.", "how long was he held")
