@@ -261,11 +261,15 @@ _ATTRIBUTED = re.compile(
     r"since|by|during|from|at|about|over|after|before|between|and|or|to|of the|that|who|which)\b)[a-z][\w'’.-]*){0,3})",
     re.I,
 )
-_ASKED_OF = re.compile(r"\bhow (?:many|much)\b.*?\b(?:did|does|do|has|have|had)\s+(?:the\s+)?([a-z][\w'’.-]*)", re.I)
+_ASKED_OF = re.compile(
+    r"^\W*(?:how (?:many|much)\b[^?]*?\b(?:did|does|do|has|have|had)|(?:what|which|who|whom|why|when|where|how)\b"
+    r"[^?]*?\b(?:did|does|do))\s+(?:the\s+)?([a-z][\w'’.-]*)",
+    re.I,
+)
 _NOT_ACTORS = frozenset(
     """capita cent day days year years month months week weeks person head inhabitants resident residents people
     population it they he she we you i this that those these there report reports essay article study poll survey
-    paper data figures review brief statement analysis story piece book forensic latest official been being got el
+    paper data figures review brief statement analysis story piece book forensic latest official been being got el most
     la""".split()
 )
 """Words after "per" / "according to" that are no actor ("per capita", "per day") or that name a document rather
@@ -279,6 +283,11 @@ ACTOR_ALIASES = {
     "us": r"\bU\.?S\.?(?:A\.?)?\b|\bUnited States\b|\bAmerican|\bWashington\b|\bTrump administration\b",
     "un": r"\bU\.?N\.?\b|\bUnited Nations\b",
     "uk": r"\bU\.?K\.?\b|\bBritish\b|\bBritain\b|\bUnited Kingdom\b",
+    "eu": r"\bE\.?U\.?\b|\bEuropean Union\b",
+    "doj": r"\bDOJ\b|\bJustice Department\b|\bDepartment of Justice\b",
+    "dhs": r"\bDHS\b|\bHomeland Security\b",
+    "ice": r"\bICE\b|\bImmigration and Customs Enforcement\b",
+    "imf": r"\bIMF\b|\bInternational Monetary Fund\b",
 }
 """How sources name the actors debaters abbreviate in lower case ("the us", "the un")."""
 
