@@ -47,6 +47,13 @@ _NOT_FIGURES = re.compile(
 nothing: they do not answer "how many"."""
 
 
+_ASKS_COUNT = re.compile(r"\bhow many\b", re.I)
+_SPAN_OF_TIME = re.compile(
+    rf"\b(?:\d[\d,.]*|{NUMBER_WORDS}|a|one)[- ](?:hours?|days?|weeks?|months?|years?|decades?)(?:-long|-old)?\b", re.I
+)
+"""A span of time ("the first six months", "a 30-day emergency") is no count of people or things."""
+
+
 def gives_figure(sentence: str, question: str) -> bool:
     """True when the sentence holds a figure other than a year or a number the question gives itself: a share
     for "what share", a sum of money for "how much did they pay"."""
@@ -57,9 +64,10 @@ def gives_figure(sentence: str, question: str) -> bool:
         return bool(_DURATION.search(text)) and bool(
             HAS_NUMBER.search(text) or re.search(r"-long\b|\ba (day|week|month|year)\b", text)
         )
+    if _ASKS_COUNT.search(question) and not _DURATION.search(question):  # "six months" counts no people
+        text = _SPAN_OF_TIME.sub(" ", text)
     if not HAS_NUMBER.search(text):
         return False
-
     if ASKS_SHARE.search(question) and not _SHARE.search(text):
         return False
     return not (_ASKS_MONEY.search(question) and not _MONEY.search(text))

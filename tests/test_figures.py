@@ -31,3 +31,9 @@ def test_what_is_no_figure_and_what_a_share_money_or_time_question_wants() -> No
     assert gives_figure("It cost $6 million.", "how much did the us pay")
     assert not gives_figure("He was sent there on 15 March.", "how long was he held")
     assert gives_figure("He was held for two years.", "how long was he held")
+
+
+def test_a_span_of_time_counts_nothing_unless_time_is_asked() -> None:
+    assert not gives_figure("It assessed the first six months of the emergency.", "how many members were on the run")
+    assert gives_figure("It jailed 53,000 people in six months.", "how many people were jailed")
+    assert gives_figure("It lasted two years.", "how many years did it last")
