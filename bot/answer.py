@@ -194,7 +194,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
                 cands[b].text if b >= 0 else "",
                 asked,
                 _context(passages[c.passage], settings),
-                source_text(passages[c.passage].source_id, settings) if focus.names else "",
+                source_text(passages[c.passage].source_id, settings) if focus.names or focus.actors else "",
                 f"{passages[c.passage].title} {passages[c.passage].date}",
             )
             for c, b in zip(cands, before, strict=True)

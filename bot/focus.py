@@ -29,6 +29,7 @@ from bot.qualifiers import (
     counted_noun,
     counts,
     event_verb,
+    fold,
     happened,
     has_word,
     measured_noun,
@@ -245,7 +246,7 @@ def focus_of(
             groups.append([])
     rare_names = [" ".join(g) for g in groups if any(idf.get(stem(w), 0.0) >= rare for w in g)]
     measured = measured_noun(question)
-    found = actors(question, names, stem)
+    found = tuple(kept for a in actors(question, names, stem) if (kept := _constraining(a, idf, stem, names, rare)))
     published = tuple(dict.fromkeys(m.group(1) for m in _ISSUED.finditer(question)))
     return Focus(
         kind,
@@ -262,6 +263,23 @@ def focus_of(
         share_predicate(question, [w for a in found for w in a]),
         frozenset(days_named(question)),
     )
+
+
+def _constraining(
+    actor: tuple[str, ...], idf: dict[str, float], stem: Callable[[str], str], names: frozenset[str], rare: float
+) -> tuple[str, ...]:
+    """Return the words of an actor an answer must meet: as for names, the topic's own ("cecot", "bukele", in most
+    passages) constrain nothing, as answers leave them out."""
+    return tuple(w for w in actor if stem(w) not in names or idf.get(stem(w), float("inf")) >= rare)
+
+
+def _attributed(actor: tuple[str, ...], where: str, source: str) -> bool:
+    """True when the sentence's passage names the actor, or names its last word ("Luna") in a source that names
+    all of it ("Osiris Luna")."""
+    if named_actor(where, actor):
+        return True
+    phrase = r"\W+".join(re.escape(fold(w)) for w in actor)
+    return named_actor(where, actor[-1:]) and re.search(rf"\b{phrase}", fold(source), re.I) is not None
 
 
 def _min_idf_for_share(idf: dict[str, float], share: float) -> float:
@@ -319,7 +337,7 @@ def meets(
         not (_named(where, n) or _named(source, n)) for n in focus.names
     ):
         return False
-    if any(not named_actor(where, a) for a in focus.actors):
+    if any(not _attributed(a, where, source) for a in focus.actors):
         return False
     near = f"{before} {sentence}" if TERMS_IN_SENTENCE else where
     if any(not has_word(near, t) for t in focus.terms):

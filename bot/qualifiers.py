@@ -50,6 +50,8 @@ _CONFINED = frozenset(
 def _count_root(word: str) -> str:
     """Return the part of a counted word its other forms share: four letters of a short word ("killings" ->
     "kill", met by "killed"), six of a long one ("interviews" -> "interv", not met by "International")."""
+    letters = re.match(r"[^\W\d_]+", word)  # "under-18s" is counted by "under the age of 18"
+    word = letters.group(0) if letters else word
     return word[:6] if len(word) >= 9 else word[:4]
 
 
@@ -66,7 +68,8 @@ def counts(text: str, counted: str) -> bool:
 
 _EVENT = re.compile(
     r"\bhow many\b(?:\s+[\w'-]+){0,4}?\s+(?:were|was|are|is|have been|has been|had been|have|has|had|got|get|"
-    r"being)\s+(?:\w+ly\s+)?([a-z]+(?:ed|en|wn|ght|lt|ld|id))\b",
+    r"being)\s+(?:\w+ly\s+)?([a-z]+(?:ed|en|wn|ght|lt|ld|id))\b"
+    r"|\bhow many\b(?:\s+[\w'-]+){1,3}?\s+(died|killed|murdered)\b",  # "how many under-18s died": deaths only
     re.I,
 )
 _KINDS_OF_EVENT = (
@@ -80,7 +83,7 @@ _KINDS_OF_EVENT = (
 def event_verb(question: str) -> str:
     """Return the participle a "how many ... were/have been <verb>" question asks about, or ""."""
     m = _EVENT.search(question)
-    verb = m.group(1).lower() if m else ""
+    verb = (m.group(1) or m.group(2)).lower() if m else ""
     return "" if verb in GENERIC else verb
 
 
@@ -343,6 +346,8 @@ def share_predicate(question: str, actor_words: Sequence[str] = ()) -> tuple[str
     m = _SHARE_OF.search(question)
     if not m:
         return ()
-    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]+", m.group(1))]
+    # "what share of the vote did bukele claim": after "did" comes who gave the share, not what it is of.
+    said = re.split(r"\b(?:did|does|do)\b", m.group(1), maxsplit=1)[0]
+    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]+", said)]
     skip = set(actor_words) | _FUNCTION | GENERIC
     return tuple(dict.fromkeys(w for w in words if len(w) >= 4 and w not in skip))

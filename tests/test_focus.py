@@ -74,7 +74,8 @@ def test_a_rarer_name_in_the_question_must_be_in_the_source() -> None:
     assert not meets(focus, sentence, question="q", source="A report on El Salvador.")
     assert meets(focus, sentence, question="q", source="Police in Honduras and El Salvador said ...")
     luna = focus_of("what did Osiris Luna run", {"osiri": 5.0, "luna": 5.0}, str, frozenset({"osiris", "luna"}))
-    assert luna.names == ("osiris luna",) and meets(luna, "Luna and his mother ran a scheme.", question="q")
+    ran = "Luna and his mother ran a scheme."
+    assert luna.names == ("osiris luna",) and meets(luna, ran, question="q", source="Osiris Luna, head of prisons")
     common = focus_of("how many homicides did El Salvador record", idf, lambda w: w.rstrip("s"), {"salvador"})
     assert common.names == ()  # the topic's own name, in most passages, is no constraint
 
@@ -92,6 +93,11 @@ def test_who_the_answer_is_attributed_to_must_be_named_near_it() -> None:
     assert crisis.actors == (("crisis", "group"),)
     assert not meets(crisis, "About 57,400 gang members were arrested.", question="q", passage="Villatoro said.")
     assert meets(crisis, "About 53,000 gang members were jailed.", passage="International Crisis Group report")
+    # A last word in the passage ("Perspectives") needs the whole actor in the source.
+    persp = focus_of("how many logbooks were taken acc to guatemala perspectives", {}, stem)
+    taken = "221 logbooks were taken, El Salvador Perspectives said."
+    assert not meets(persp, taken, question="q", passage=taken, source="... El Salvador Perspectives ...")
+    assert meets(persp, taken, question="q", passage=taken, source="... Guatemala Perspectives ...")
     # A rate "per 100,000" or "per capita" names no actor; a document word is not one either.
     assert focus_of("homicide rate per 100,000 in 2024", {}, stem).actors == ()
     essay = focus_of("what drove it according to the journal of democracy essay", {}, stem)
