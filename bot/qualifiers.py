@@ -300,7 +300,7 @@ def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> 
 
     Each actor is its words without "the" and document words ("amnesty", "state department"); a sentence answers
     only from a passage or source that names them (``named_actor``). After "did", only the next word (and a
-    following word the sources write as a name) is taken: "did the state department count" -> state department.
+    following name or institution word) is taken: "did the state department count" -> state department.
     """
     found: list[tuple[str, ...]] = []
     for m in _ATTRIBUTED.finditer(question):
@@ -308,11 +308,11 @@ def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> 
         words = [_POSSESSIVE_S.sub("", w) for w in words if w != "the"]
         if words and not words[0][0].isdigit() and words[0] not in _NOT_ACTORS:
             found.append(tuple(w for w in words if w not in _NOT_ACTORS and w not in GENERIC))
-    m = _ASKED_OF.search(question)
-    if m:
-        rest = question[m.end() :].split()
+    asked = _ASKED_OF.search(question)
+    if asked:
+        rest = question[asked.end() :].split()
         second = rest[0].lower() if rest else ""
-        words = [m.group(1).lower()] + ([second] if stem(second) in names or second in _INSTITUTIONS else [])
+        words = [asked.group(1).lower()] + ([second] if stem(second) in names or second in _INSTITUTIONS else [])
         words = [_POSSESSIVE_S.sub("", w) for w in words if w not in ("el", "la")] or ["el"]
         if words[0] not in _NOT_ACTORS and words[0] not in GENERIC:
             found.append(tuple(words))
