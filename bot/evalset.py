@@ -24,6 +24,9 @@ class EvalQuestion:
     gold_sources: tuple[str, ...]
     answer: str
     split: Split
+    near_miss: bool = False
+    """An unanswerable question on the corpus's own subject (wrong year, absent measure, absent actor), not an
+    off-topic one ("the capital of Norway")."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,18 @@ def _question(raw: Any, file: Path) -> EvalQuestion:
         gold_sources=gold,
         answer=answer,
         split=_field(raw, "split", file, ("dev", "test")),  # type: ignore[arg-type]
+        near_miss=_near_miss(raw, qtype, file),
     )
+
+
+def _near_miss(raw: dict[str, Any], qtype: str, file: Path) -> bool:
+    value = raw.get("near_miss", False)
+    if not isinstance(value, bool) or (value and qtype != "unanswerable"):
+        raise InputError(
+            f"Eval item {raw.get('id', '?')!r} in {file}: near_miss={value!r}.",
+            "Use near_miss: true only on an unanswerable question (or leave it out).",
+        )
+    return value
 
 
 def _stance(raw: Any, file: Path) -> StanceItem:

@@ -29,7 +29,13 @@ from bot.retrieval import retrieve
 from bot.settings import Settings, get_settings
 from bot.types import Answer
 
-TARGETS = {"recall@5": 0.95, "citation_precision": 1.0, "refusal_accuracy": 0.95, "stance_accuracy": 0.85}
+TARGETS = {
+    "recall@5": 0.95,
+    "citation_precision": 1.0,
+    "refusal_accuracy": 0.95,
+    "near_miss_recall": 0.9,
+    "stance_accuracy": 0.85,
+}
 
 
 def _source_ranks(source_ids: Sequence[str], gold: Sequence[str]) -> int | None:
@@ -76,6 +82,7 @@ def answer_metrics(answers: Sequence[Answer], questions: Sequence[EvalQuestion],
             exact = source_text(c.source_id, settings)[c.start : c.end] == c.quote
             good += exact and support_of.get(c.n, False)
     refused_unans = sum(a.refused for a, _ in unanswerable)
+    near = [a for a, q in unanswerable if q.near_miss]
     refused_all = sum(a.refused for a in answers)
     answered_fact = sum(not a.refused for a, _ in factual)
     return {
@@ -83,6 +90,8 @@ def answer_metrics(answers: Sequence[Answer], questions: Sequence[EvalQuestion],
         "citation_precision": round(good / cited, 4) if cited else 0.0,
         "refusal_recall": round(refused_unans / max(len(unanswerable), 1), 4),
         "refusal_precision": round(refused_unans / refused_all, 4) if refused_all else 0.0,
+        "near_miss_recall": round(sum(a.refused for a in near) / len(near), 4) if near else 0.0,
+        "n_near_miss": len(near),
         "refusal_accuracy": round((refused_unans + answered_fact) / max(len(unanswerable) + len(factual), 1), 4),
         "wrong_answers": wrong,
         "wrong_refusals": [q.id for a, q in unanswerable if not a.refused],
@@ -177,6 +186,7 @@ def format_table(result: dict[str, Any]) -> str:
         "citation_precision",
         "refusal_precision",
         "refusal_recall",
+        "near_miss_recall",
         "refusal_accuracy",
         "stance_accuracy",
     ]

@@ -119,6 +119,13 @@ def test_eval_smoke(fixture_index: Settings, use_env: Any, tmp_path: Path, capsy
                 "type": "unanswerable",
                 "split": "test",
             },
+            {
+                "id": "t-q4",
+                "question": "How many inmates did the new prison hold in 1990?",
+                "type": "unanswerable",
+                "near_miss": True,
+                "split": "test",
+            },
         ]
     }
     path = tmp_path / "tiny.yaml"
@@ -126,7 +133,8 @@ def test_eval_smoke(fixture_index: Settings, use_env: Any, tmp_path: Path, capsy
     use_env(fixture_index)
     assert bot_main(["eval", "--set", str(path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["n_questions"] == 3 and result["n_factual"] == 2 and result["n_unanswerable"] == 1
+    assert result["n_questions"] == 4 and result["n_factual"] == 2 and result["n_unanswerable"] == 2
+    assert result["ours"]["n_near_miss"] == 1 and result["ours"]["near_miss_recall"] in (0.0, 1.0)
     for key in ("recall@1", "recall@5", "mrr", "answer_accuracy", "citation_precision", "refusal_accuracy"):
         assert 0.0 <= result["ours"][key] <= 1.0, key
     assert 0.0 <= result["baseline"]["recall@5"] <= 1.0
