@@ -51,7 +51,7 @@ def test_brief_with_no_contentions_discovers_them(congestion: Settings) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Known gap (README, 'Judgement'): on this invented news-style corpus the stance model reads 10 of 16 "
+    reason="Known gap (README, 'Judgement'): on this invented news-style corpus the stance model reads 11 of 16 "
     "labelled sentences right; outcome sentences ('injuries fell', 'cleaner air') need world knowledge it lacks.",
 )
 def test_brief_cards_sit_on_the_labelled_side(congestion: Settings) -> None:
