@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -186,6 +187,8 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     covs = np.array([coverage(terms, c.text) for c in cands], dtype=np.float32)
     focus = focus_of(asked, index_idf(settings), stem, index_names(settings))
     before = _previous(cands)
+    entries = load_manifest(settings).sources
+    contexts = [_context(p, entries) for p in passages]
     fits = np.array(
         [
             meets(
@@ -193,7 +196,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
                 c.text,
                 cands[b].text if b >= 0 else "",
                 asked,
-                _context(passages[c.passage], settings),
+                contexts[c.passage],
                 source_text(passages[c.passage].source_id, settings) if focus.names or focus.actors else "",
                 f"{passages[c.passage].title} {passages[c.passage].date}",
             )
@@ -233,10 +236,11 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     return _Prepared(*found, decisive=bool(sure.any()), foreign=foreign)
 
 
-def _context(p: Passage, settings: Settings) -> str:
-    """Return what a sentence's passage says about it: its text, its source's title, publisher, author and date."""
+def _context(p: Passage, sources: dict[str, Any]) -> str:
+    """Return what a sentence's passage says about it: its text, its source's title, publisher, author and date
+    (``sources``: the manifest's entries)."""
     month = MONTHS[int(p.date[5:7]) - 1] if re.match(r"\d{4}-(0[1-9]|1[0-2])", p.date) else ""
-    author = load_manifest(settings).sources.get(p.source_id, {}).get("meta", {}).get("author", "")
+    author = sources.get(p.source_id, {}).get("meta", {}).get("author", "")
     return f"{p.text} {p.title} {p.publisher} {author} {p.date} {month}"
 
 

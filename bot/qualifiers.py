@@ -313,8 +313,8 @@ def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> 
         rest = question[asked.end() :].split()
         second = rest[0].lower() if rest else ""
         words = [asked.group(1).lower()] + ([second] if stem(second) in names or second in _INSTITUTIONS else [])
-        words = [_POSSESSIVE_S.sub("", w) for w in words if w not in ("el", "la")] or ["el"]
-        if words[0] not in _NOT_ACTORS and words[0] not in GENERIC:
+        words = [_POSSESSIVE_S.sub("", w) for w in words if w not in ("el", "la")]
+        if words and words[0] not in _NOT_ACTORS and words[0] not in GENERIC:
             found.append(tuple(words))
     return tuple(dict.fromkeys(a for a in found if a))
 
