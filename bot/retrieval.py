@@ -265,7 +265,7 @@ def retrieve(
 
     qvec = embed_query(query, settings)
     n_cand = min(max(settings.retrieval_candidates, k * 3), len(index.ids) if allowed is None else len(allowed))
-    dense_rows = _dense(qvec, n_cand, sources, index, settings)
+    dense_rows = _dense(qvec, n_cand, sources, allowed, index, settings)
     bm25_rows = _bm25(query, n_cand, allowed, index)
 
     fused: dict[int, float] = {}
@@ -301,7 +301,11 @@ def _allowed_rows(index: _Index, sources: list[str] | None) -> np.ndarray | None
     return np.concatenate([index.rows_by_source[s] for s in sources])
 
 
-def _dense(qvec: np.ndarray, n: int, sources: list[str] | None, index: _Index, settings: Settings) -> list[int]:
+def _dense(
+    qvec: np.ndarray, n: int, sources: list[str] | None, allowed: np.ndarray | None, index: _Index, settings: Settings
+) -> list[int]:
+    if settings.chroma_mode == "embedded" and len(index.ids) <= settings.retrieval_exact_max:
+        return _exact(qvec, n, allowed, index)
     where: Any = None
     if sources:
         where = {"source_id": sources[0]} if len(sources) == 1 else {"source_id": {"$in": list(sources)}}
@@ -318,6 +322,15 @@ def _dense(qvec: np.ndarray, n: int, sources: list[str] | None, index: _Index, s
         index.collection = None
         raise unreachable(exc, settings) from exc
     return [index.row_of[pid] for pid in result["ids"][0] if pid in index.row_of]
+
+
+def _exact(qvec: np.ndarray, n: int, allowed: np.ndarray | None, index: _Index) -> list[int]:
+    """Return the n rows nearest the query by cosine (the stored vectors are unit length), best first."""
+    rows = np.arange(len(index.ids)) if allowed is None else allowed
+    scores = index.vectors[rows] @ qvec
+    n = min(n, len(rows))
+    top = np.argpartition(-scores, n - 1)[:n] if n < len(rows) else np.arange(len(rows))
+    return [int(r) for r in rows[top[np.argsort(-scores[top], kind="stable")]]]
 
 
 def _bm25(query: str, n: int, allowed: np.ndarray | None, index: _Index) -> list[int]:

@@ -124,6 +124,13 @@ class Settings(BaseSettings):
         default=0.7, ge=0, le=1, description="MMR trade-off: 1 = relevance only, 0 = diversity only."
     )
     retrieval_max_k: int = Field(default=100, ge=1, description="Largest k a caller may ask for.")
+    retrieval_exact_max: int = Field(
+        default=50_000,
+        ge=0,
+        description="Up to this many passages, the embedded store's dense ranking is an exact search of the passage "
+        "vectors the index holds in memory (faster than a Chroma query there, and exact); above it, or in server "
+        "mode, Chroma's HNSW index answers. 0 = always Chroma.",
+    )
 
     # --- answers and LLM --------------------------------------------------------------------
     llm: str = Field(

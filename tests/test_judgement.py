@@ -33,7 +33,11 @@ def test_the_labelled_sets_are_what_the_issue_asks_for(corpus_index: Settings) -
     assert [x["text"] for m in MOTIONS for x in m["sentences"] if x["text"] not in texts] == []
     sides = [a["side"] for a in ARGUMENTS]
     assert len(ARGUMENTS) >= 20 and sides.count("pro") == sides.count("con")
-    assert [a for a in ARGUMENTS if a.get("batch", 1) == 2] and all(a.get("batch", 1) in (1, 2) for a in ARGUMENTS)
+    batches = {a.get("batch", 1) for a in ARGUMENTS}
+    assert batches == {1, 2, 3}
+    for batch in batches:  # each batch is half pro, half con
+        sides = [a["side"] for a in ARGUMENTS if a.get("batch", 1) == batch]
+        assert sides.count("pro") == sides.count("con")
 
 
 @pytest.mark.parametrize("motion", MOTIONS, ids=lambda m: m["text"][:40])
@@ -65,15 +69,16 @@ def _rebut_readings(arguments: list[dict], settings: Settings) -> tuple[int, int
 
 def test_rebut_reads_the_side_or_abstains(corpus_index: Settings) -> None:
     right, _, wrong = _rebut_readings(ARGUMENTS, corpus_index)
-    # A floor under what the README reports (35 right, 4 unsure, 5 wrong of 44): a regression guard, not the goal.
-    assert right >= 0.75 * len(ARGUMENTS)
-    assert len(wrong) <= 0.15 * len(ARGUMENTS)
+    # A floor under what the README reports (56 right, 7 unsure, 5 wrong of 68): a regression guard, not the goal.
+    assert right >= 0.8 * len(ARGUMENTS)
+    assert len(wrong) <= 0.08 * len(ARGUMENTS)
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Known gap (README, 'Judgement'): an argument that attacks the other side's case in ill words "
-    "('hardened gang killers', 'soft policies failed') is read by its words, so 5 of 44 are read backwards.",
+    reason="Known gap (README, 'Judgement'): an argument that attacks a named group ('human rights groups "
+    "exaggerate') or the other side's alternative ('soft policies failed') in ill words is read by its words, so "
+    "5 of 68 are read backwards.",
 )
 def test_rebut_meets_the_issue_goal(corpus_index: Settings) -> None:
     right, _, wrong = _rebut_readings(ARGUMENTS, corpus_index)

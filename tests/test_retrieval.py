@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
+from bot.embeddings import embed_query
 from bot.errors import InputError, NotFoundError
 from bot.manifest import source_text
 from bot.retrieval import BotRetriever, retrieve
@@ -142,3 +144,23 @@ def test_index_vectors_are_the_stored_ones_and_a_damaged_file_says_rebuild(tmp_p
     clear_cache()
     with pytest.raises(StoreError, match="ingest --rebuild"):
         retrieve("CECOT", 5, settings=s)
+
+
+@pytest.mark.parametrize("sources", [None, ["ap-el-salvador-homicides-2024", "hrw-we-can-arrest-anyone-2022"]])
+def test_exact_in_memory_ranking_matches_chromas(corpus_index: Settings, sources: list[str] | None) -> None:
+    """Below BOT_RETRIEVAL_EXACT_MAX the dense ranking is an exact search of the vectors in memory; Chroma's
+    HNSW query (BOT_RETRIEVAL_EXACT_MAX=0) must give the same passages on the shipped corpus, with or without a
+    source filter."""
+    from bot.retrieval import _dense, _load_index
+
+    chroma = corpus_index.model_copy(update={"retrieval_exact_max": 0})
+    index = _load_index(corpus_index)
+    allowed = None if sources is None else np.concatenate([index.rows_by_source[s] for s in sources])
+    for query in ("How many inmates can CECOT hold?", "deaths in custody", "homicide count 2024", "tourism"):
+        qvec = embed_query(query, corpus_index)
+        exact = _dense(qvec, 30, sources, allowed, index, corpus_index)
+        assert len(exact) == (30 if sources is None else min(30, len(allowed)))
+        assert exact == _dense(qvec, 30, sources, allowed, index, chroma)
+        assert [p.id for p in retrieve(query, 5, sources=sources, settings=corpus_index)] == [
+            p.id for p in retrieve(query, 5, sources=sources, settings=chroma)
+        ]

@@ -100,6 +100,9 @@ def test_clear_sentences_and_flipped_motion(corpus_index: Settings) -> None:
         ("This house would further restrict the sale of violent video games to minors", -1),
         ("This house would no longer subsidize farming", -1),
         ("We should also legalize cannabis", 1),
+        ("The church is justified in forbidding the use of contraception", -1),
+        ("Schools are right to ban phones", -1),
+        ("Parents are entitled to choose their children's school", 1),
     ],
 )
 def test_motion_polarity(motion: str, polarity: int) -> None:
@@ -113,6 +116,25 @@ def test_a_text_that_names_the_motions_action_speaks_of_the_action() -> None:
     texts = ["Banning it saves lives.", "A ban would destroy jobs.", "Smoking kills bystanders.", "We love it."]
     assert text_polarities(texts, motion).tolist() == [1.0, 1.0, -1.0, -1.0]
     assert text_polarities(texts, "We should legalize cannabis").tolist() == [1.0] * 4
+
+
+def test_an_attack_on_a_sides_people_speaks_for_the_other_side(corpus_index: Settings) -> None:
+    from bot.debate.stance_model import attacks
+
+    texts = [
+        "Critics ignore the lives the policy has saved.",
+        "The program's opponents have no answer to the fall in crime.",
+        "Its defenders conveniently overlook the deaths in custody.",
+        "Critics say the prisons are cruel.",
+        "Critics of the government were jailed.",
+        "Supporters argue the policy works.",
+    ]
+    assert attacks(texts).tolist() == [1.0, 1.0, -1.0, 0.0, 0.0, 0.0]
+    motion = Motion("x", "The crackdown is justified")
+    ignore, no_answer, overlook = classify(texts[:3], motion, settings=corpus_index)
+    assert (ignore.side, no_answer.side, overlook.side) == ("pro", "pro", "con")
+    ban = Motion("y", "We should ban the crackdown")  # the critics of the crackdown are on the motion's side
+    assert [r.side for r in classify(texts[:3], ban, settings=corpus_index)] == ["con", "con", "pro"]
 
 
 def test_any_motion_without_contentions(corpus_index: Settings) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from bot.debate.favour import encoder_logits
 from bot.debate.motions import Motion, default_motion
-from bot.debate.stance_model import StanceModel, decide, load_model, text_polarities
+from bot.debate.stance_model import StanceModel, attacks, decide, load_model, text_polarities
 from bot.embeddings import embed_query, embed_texts
 from bot.errors import NotFoundError
 from bot.evalset import StanceItem
@@ -101,10 +101,14 @@ def probabilities(
     """Return (pro, con, neutral) probabilities of texts toward a motion; ``favour`` when precomputed."""
     model = load_model()
     signals = motion_signals(motion, settings)
+    polarity = text_polarities(texts, motion.text)
+    attacked = attacks(texts)
     if favour is None:
         favour = model.favour_logits(texts, vectors, encoder_logits(texts, settings))
-    polarity = text_polarities(texts, motion.text)
-    return model.probabilities(favour, vectors, signals.vector, polarity, signals.margins(vectors))
+    margins = signals.margins(vectors)
+    if margins is not None:  # an attack on a side's people is near that side's contentions, not on their side
+        margins = np.where(attacked != 0, 0.0, margins)
+    return model.probabilities(favour, vectors, signals.vector, polarity, margins)
 
 
 def verdicts(probs: np.ndarray, method: str = OFFLINE, model: StanceModel | None = None) -> list[StanceResult]:

@@ -52,7 +52,11 @@ _AGAINST = (
     r"|illegal|unlawful|a\s+criminal\s+offen[cs]e|criminal|harmful|wrong|unjustified|unjust|unacceptable|bad"
     r"|immoral|unethical|dangerous|counterproductive|a\s+mistake|a\s+failure|failed|held\s+liable|unconstitutional"
 )
-_AGAINST_WORD = re.compile(rf"^(?:{_AGAINST})\b", re.I)
+_GERUND = (
+    r"(?:clos|reduc|remov|eliminat|replac|revok|discourag|criminali[sz]|penali[sz]|decreas|refus|leav|dismantl"
+    r"|discontinu|phas)ing"
+)
+_AGAINST_WORD = re.compile(rf"^(?:(?:{_AGAINST})(?:[a-z]?ing)?|{_GERUND})\b", re.I)
 _AGAINST_NOUN = re.compile(
     r"^(?:the\s+)?(?:abolition|ban(?:ning)?|prohibition|end(?:ing)?|phase[\s-]+out|removal|elimination|closure"
     r"|repeal)\b",
@@ -67,6 +71,7 @@ _VERB_PHRASE = re.compile(
     r"\b(?:should|must|ought\s+to|would|shall|will|needs?\s+to|has\s+to|have\s+to|is|are|brings?|was|were)\b"
     r"(\s+(?:not|never|no\s+longer))?\s+(?:\w+ly\s+)?(?:be\s+)?"
     r"(?:(?:more|further|fully|continue\s+to|seek\s+to|work\s+to|fight\s+for\s+the|fight\s+for|support\s+(?:a|the)"
+    r"|(?:justified|right|wise|entitled)\s+(?:in|to)"
     r"|support|introduce\s+(?:a|the)?)\s+)?(.*)",
     re.I,
 )
@@ -122,6 +127,40 @@ def text_polarities(texts: Sequence[str], motion: str) -> np.ndarray:
     if pattern is None:
         return np.full(len(texts), float(base))
     return np.array([1.0 if pattern.search(t) else float(base) for t in texts])
+
+
+# --- 1b. attacks on a side's people ---------------------------------------------------------------------------
+
+_CRITICS = r"critics|opponents|detractors|sceptics|skeptics|naysayers|doubters"
+_BACKERS = r"supporters|proponents|defenders|apologists|advocates|backers|cheerleaders|champions"
+_ATTACK = re.compile(
+    r"(?:^|[.;!?]\s+|,\s+but\s+)(?:(?:but|and|yet)\s+)?(?:(?:the|its|his|her|their|these|those|such|most|many|some"
+    r"|so-called|[\w-]+'s)\s+)*"
+    rf"(?:({_CRITICS})|({_BACKERS}))\b(?:\s+of\s+(?:\S+\s+){{0,5}}?\S+?)?,?\s+(?:\w+ly\s+)?"
+    r"(?:ignore[sd]?|overlook(?:s|ed)?|forg[eo]t|forget|never|have\s+no|has\s+no|had\s+no|offer(?:s|ed)?\s+no"
+    r"|fail(?:s|ed)?\s+to|refuse[sd]?\s+to|exaggerate[sd]?|overstate[sd]?|distort(?:s|ed)?|misrepresent(?:s|ed)?"
+    r"|lie[sd]?|cherry-pick(?:s|ed)?|rely\s+on|romantici[sz]\w*|pretend(?:s|ed)?|treat(?:s|ed)?|would\s+rather"
+    r"|cannot|can't|do\s+not\s+care|don't\s+care|care\s+more|only\s+care|dismiss(?:es|ed)?|downplay(?:s|ed)?"
+    r"|whitewash(?:es|ed)?|are\s+in\s+no\s+position|blame[sd]?)\b",
+    re.I,
+)
+
+
+def attacks(texts: Sequence[str]) -> np.ndarray:
+    """Return, per text, +1 when it attacks the critics of what it is about, -1 its backers, 0 neither.
+
+    "Critics ignore the lives saved" speaks ill of the critics, which is to speak for their target: the favour
+    encoder, reading ill words, would take it the other way (the contrast relation of Bar-Haim et al., 2017, for a
+    side's people). Only a sentence whose subject is the critics or backers themselves (not a named group, whose
+    side the words alone do not tell) and whose verb attacks them counts; "critics say", "critics were jailed"
+    report or happen to them, and are read by their words as before.
+    """
+    out = np.zeros(len(texts))
+    for i, text in enumerate(texts):
+        m = _ATTACK.search(text)
+        if m:
+            out[i] = 1.0 if m.group(1) else -1.0
+    return out
 
 
 # --- 2. word features -------------------------------------------------------------------------------------------
@@ -207,8 +246,11 @@ class StanceModel:
         """
         linear = self.linear_logits(texts, vectors)
         if encoder_logits is None or self.encoder_weight == 0.0:
-            return self.linear_only_scale * linear
-        return self.linear_weight * linear + self.encoder_weight * encoder_logits + self.stack_bias
+            favour = self.linear_only_scale * linear
+        else:
+            favour = self.linear_weight * linear + self.encoder_weight * encoder_logits + self.stack_bias
+        attacked = attacks(texts)
+        return np.where(attacked != 0, attacked * np.abs(favour), favour)
 
     def probabilities(
         self,
