@@ -141,7 +141,7 @@ def _onnx_encoder(name_or_path: str, cache_dir: Path, *, required: bool) -> Enco
             _offline()
             default = default_data_dir() / "models"
             path = onnx_embed.ensure_export(model_dir, cache_dir, (default,) if default != cache_dir else ())
-            return onnx_embed.OnnxEncoder(model_dir, path)
+            return onnx_embed.OnnxEncoder(model_dir, path, quick_single=True)
     except ImportError as exc:  # onnxruntime or tokenizers missing
         why = f"{exc.name or exc} is not installed"
     except BotError as exc:  # the export failed

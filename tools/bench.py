@@ -6,7 +6,7 @@ shipped one, ingests it and measures, on the same passages and the same machine:
 
 - ingest throughput through ``bot.ingest.ingest`` vs bare ``SentenceTransformer.encode`` of the passage texts;
 - ``retrieve()`` latency vs the floor (query embedding + raw Chroma ``collection.query``) and vs vanilla LangChain
-  (``Chroma.from_documents`` + ``similarity_search``), the three interleaved query by query;
+  (``Chroma.from_documents`` + ``similarity_search``), the paths in alternating blocks of queries;
 - extractive ``ask()`` latency on questions not asked before (query embeddings are cached);
 - peak RSS of our phases (ingest, re-ingest, a warm index) sampled with psutil.
 
@@ -358,7 +358,7 @@ def run_size(
         build_s, store = _timed(lambda: _langchain_store(settings, work / "langchain"))
     result["langchain_build_s"] = round(build_s, 2)
 
-    say(f"{n_passages:,} passages: retrieve x{len(retrieve_q)} (ours / floor / LangChain, interleaved)")
+    say(f"{n_passages:,} passages: retrieve x{len(retrieve_q)} (ours / floor / LangChain, in alternating blocks)")
     with sampler.phase("retrieve"):
         result["retrieve_ms"] = retrieve_latency(settings, store, warm_q, retrieve_q, with_torch=with_torch)
     say(f"{n_passages:,} passages: ask x{len(ask_q)} (extractive, new questions)")
@@ -448,11 +448,15 @@ def _ingest_speed(
     }
 
 
+PAUSE_S = 0.3
+"""Before each block of timed queries: long enough for the other library's worker threads to stop spinning."""
+
+
 def retrieve_latency(
     settings: Settings, store: Any, warm_q: list[str], queries: list[str], *, with_torch: bool = True
 ) -> dict[str, Any]:
     """Time retrieve() vs the floor, the LangChain store (when given) and the query embedding alone on PyTorch
-    (unless ``with_torch`` is false), interleaved query by query (order rotated)."""
+    (unless ``with_torch`` is false), in alternating blocks of queries (order rotated)."""
     from bot.embeddings import get_encoder, get_model
     from bot.retrieval import retrieve
     from bot.store import get_collection
@@ -483,12 +487,16 @@ def retrieve_latency(
             run(q + " " + name)
     times: dict[str, list[float]] = {name: [] for name in runners}
     names = list(runners)
-    for i, q in enumerate(queries):
-        turn = i % len(names)
-        for name in names[turn:] + names[:turn]:
-            t0 = time.perf_counter()
-            runners[name](q)
-            times[name].append(time.perf_counter() - t0)
+    # In blocks of a quarter of the queries per path, the order of the paths rotated between rounds, with a pause
+    # before each block: interleaved query by query, one library's idle worker threads (PyTorch's OpenMP pool, ONNX
+    # Runtime's query session) still spin when the other's query starts, and each looks slower than it is alone.
+    for turn in range(4):
+        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+            time.sleep(PAUSE_S)
+            for q in queries[turn::4]:
+                t0 = time.perf_counter()
+                runners[name](q)
+                times[name].append(time.perf_counter() - t0)
     out: dict[str, Any] = {name: _summary(values) for name, values in times.items()}
     p50 = {name: float(out[name].get("p50", 0.0)) for name in runners}
     out.update(
