@@ -326,11 +326,11 @@ def _dense(
 
 def _exact(qvec: np.ndarray, n: int, allowed: np.ndarray | None, index: _Index) -> list[int]:
     """Return the n rows nearest the query by cosine (the stored vectors are unit length), best first."""
-    rows = np.arange(len(index.ids)) if allowed is None else allowed
-    scores = index.vectors[rows] @ qvec
-    n = min(n, len(rows))
-    top = np.argpartition(-scores, n - 1)[:n] if n < len(rows) else np.arange(len(rows))
-    return [int(r) for r in rows[top[np.argsort(-scores[top], kind="stable")]]]
+    scores = index.vectors @ qvec if allowed is None else index.vectors[allowed] @ qvec  # no copy of the whole matrix
+    n = min(n, len(scores))
+    top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+    best = top[np.argsort(-scores[top], kind="stable")]
+    return [int(r) for r in (best if allowed is None else allowed[best])]
 
 
 def _bm25(query: str, n: int, allowed: np.ndarray | None, index: _Index) -> list[int]:
