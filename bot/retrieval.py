@@ -326,7 +326,10 @@ def _dense(
 
 def _exact(qvec: np.ndarray, n: int, allowed: np.ndarray | None, index: _Index) -> list[int]:
     """Return the n rows nearest the query by cosine (the stored vectors are unit length), best first."""
-    scores = index.vectors @ qvec if allowed is None else index.vectors[allowed] @ qvec  # no copy of the whole matrix
+    # einsum, not `@`: a BLAS matrix-vector product starts its threads right after the query's ONNX run, whose
+    # threads still hold the cores (10,000 passages: 5.2 ms against 1.2 ms in this one thread). No copy of the
+    # whole matrix either.
+    scores = np.einsum("ij,j->i", index.vectors if allowed is None else index.vectors[allowed], qvec)
     n = min(n, len(scores))
     top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
     best = top[np.argsort(-scores[top], kind="stable")]

@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     )
     retrieval_max_k: int = Field(default=100, ge=1, description="Largest k a caller may ask for.")
     retrieval_exact_max: int = Field(
-        default=50_000,
+        default=15_000,
         ge=0,
         description="Up to this many passages, the embedded store's dense ranking is an exact search of the passage "
         "vectors the index holds in memory (faster than a Chroma query there, and exact); above it, or in server "
