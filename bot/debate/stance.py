@@ -101,13 +101,12 @@ def probabilities(
     """Return (pro, con, neutral) probabilities of texts toward a motion; ``favour`` when precomputed."""
     model = load_model()
     signals = motion_signals(motion, settings)
-    polarity = text_polarities(texts, motion.text)
-    attacked = attacks(texts)
     if favour is None:
         favour = model.favour_logits(texts, vectors, encoder_logits(texts, settings))
+    polarity = text_polarities(texts, motion.text)
     margins = signals.margins(vectors)
     if margins is not None:  # an attack on a side's people is near that side's contentions, not on their side
-        margins = np.where(attacked != 0, 0.0, margins)
+        margins = np.where(attacks(texts) != 0, 0.0, margins)
     return model.probabilities(favour, vectors, signals.vector, polarity, margins)
 
 

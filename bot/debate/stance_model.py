@@ -137,7 +137,7 @@ _ATTACK = re.compile(
     r"(?:^|[.;!?]\s+|,\s+but\s+)(?:(?:but|and|yet)\s+)?(?:(?:the|its|his|her|their|these|those|such|most|many|some"
     r"|so-called|[\w-]+'s)\s+)*"
     rf"(?:({_CRITICS})|({_BACKERS}))\b(?:\s+of\s+(?:\S+\s+){{0,5}}?\S+?)?,?\s+(?:\w+ly\s+)?"
-    r"(?:ignore[sd]?|overlook(?:s|ed)?|forg[eo]t|forget|never|have\s+no|has\s+no|had\s+no|offer(?:s|ed)?\s+no"
+    r"(?:ignore[sd]?|overlook(?:s|ed)?|forg[eo]t|never|have\s+no|has\s+no|had\s+no|offer(?:s|ed)?\s+no"
     r"|fail(?:s|ed)?\s+to|refuse[sd]?\s+to|exaggerate[sd]?|overstate[sd]?|distort(?:s|ed)?|misrepresent(?:s|ed)?"
     r"|lie[sd]?|cherry-pick(?:s|ed)?|rely\s+on|romantici[sz]\w*|pretend(?:s|ed)?|treat(?:s|ed)?|would\s+rather"
     r"|cannot|can't|do\s+not\s+care|don't\s+care|care\s+more|only\s+care|dismiss(?:es|ed)?|downplay(?:s|ed)?"
