@@ -54,3 +54,29 @@ def test_no_compiler_is_a_loud_reason_to_skip(
     assert llm_server.main(["prepare"]) == llm_server.UNAVAILABLE
     err = capsys.readouterr().err
     assert "LLM SERVER UNAVAILABLE ON THIS MACHINE" in err and "build-essential" in err
+
+
+def test_the_build_is_portable_on_x86_never_avx512_or_amx(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CMAKE_ARGS", raising=False)
+    args, name = llm_server.build_args({"avx", "avx2", "fma", "avx512f", "amx_int8"}, "x86_64")
+    assert "-DGGML_NATIVE=OFF" in args.split()
+    on_off = {"-DGGML_AVX=ON", "-DGGML_AVX2=ON", "-DGGML_FMA=ON", "-DGGML_F16C=OFF", "-DGGML_BMI2=OFF"}
+    assert on_off <= set(args.split())
+    assert {"-DGGML_AVX512=OFF", "-DGGML_AMX_INT8=OFF"} <= set(args.split())
+    assert name == "portable-avx-avx2-fma"
+    arm_args, arm_name = llm_server.build_args(set(), "aarch64")
+    assert arm_args == "-DGGML_NATIVE=OFF" and arm_name == "portable-aarch64"
+
+
+def test_a_users_cmake_args_win_and_name_their_own_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CMAKE_ARGS", "-DGGML_NATIVE=ON")
+    args, name = llm_server.build_args({"avx2"}, "x86_64")
+    assert args == "-DGGML_NATIVE=ON" and name.startswith("custom-")
+    monkeypatch.setenv("CMAKE_ARGS", "-DGGML_BLAS=ON")
+    assert llm_server.build_args({"avx2"}, "x86_64")[1] != name
+
+
+def test_exit_reason_names_the_signal() -> None:
+    assert llm_server.exit_reason(-11) == "killed by signal 11 (SIGSEGV)"
+    assert llm_server.exit_reason(2) == "exit status 2"
+    assert llm_server.exit_reason(None) == "it is still running"

