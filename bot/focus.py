@@ -65,19 +65,29 @@ _TYPES = (
         re.compile(
             r"\bhow (many|much|long|often|large|big|high|tall|far|old|deep|wide|heavy)\b|"
             r"\bwhat (percentage|percent|share|number|proportion|rate|"
-            r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b",
+            r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b|"
+            r"\b(by|at|from) what (margin|age|rate)\b|\bwhat (was|were|is) the (vote|margin|tally|score|split)\b",
             re.I,
         ),
     ),
     (
         "place",
-        re.compile(r"^\s*where\b|\b(what|which|in what) (town|city|country|department|region|place|state)\b", re.I),
+        re.compile(
+            r"^\s*where\b|\b(what|which|in what) (towns?|city|cities|country|countries|departments?|regions?|places?|"
+            r"states?|provinces?|municipality|municipalities|districts?|neighbou?rhoods?|prisons?)\b"
+            r"(?!\s+(?:judges?|courts?|attorneys?|officials?|directors?|authorit|guards?|officers?|staff|leaders?))",
+            re.I,
+        ),
     ),
     (
         "person",
         re.compile(
-            r"^\s*(who|whom)\b|\b(what|which) (organi[sz]ation|group|agency|court|judge|minister|official|gang|party|"
-            r"company|firm|body|newspaper|outlet|institute|university|faction|union|ngo)\b",
+            r"^\s*(who|whom)\b|\bwhich (?!did\b|does\b|do\b|is\b|are\b|was\b|were\b)[\w-]+ (judges?|justices?|"
+            r"courts?|ministers?|officials?)\b|"
+            r"\b(what|which) (organi[sz]ations?|groups?|agency|agencies|courts?|judges?|justices?|"
+            r"ministers?|officials?|gangs?|party|parties|company|companies|firms?|body|bodies|newspapers?|outlets?|"
+            r"institutes?|university|universities|factions?|unions?|ngos?|decree|plan|programme|program|operation|"
+            r"treaty|bill)\b|\bwhat (is|was) the name of\b",
             re.I,
         ),
     ),

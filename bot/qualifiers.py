@@ -55,12 +55,28 @@ def _count_root(word: str) -> str:
     return word[:6] if len(word) >= 9 else word[:4]
 
 
+_SUBGROUPS = (
+    frozenset("women woman female females girls girl mothers wives".split()),
+    frozenset("men man male males boys boy fathers husbands".split()),
+    frozenset("children child minors minor kids adolescents teenagers teens juveniles girls boys under-18s".split()),
+    frozenset("foreigners foreign nationals".split()),
+    frozenset("elderly older pensioners".split()),
+)
+"""Words that count a part of the people: "20,000 gang members" or "190 individuals" do not say how many women. Each
+is met only by a word of its own group (a count of "minors" answers "how many children")."""
+
+
 def counts(text: str, counted: str) -> bool:
     """True when the text counts what the question counts: the word in any form ("killings", "killed"), or a word
-    of the same kind for people or deaths."""
+    of the same kind for people or deaths. A part of the people ("women", "children") is met only by its own words."""
     for word in counted.split():
         if re.search(rf"\b{re.escape(fold(_count_root(word)))}", fold(text), re.I):
             return True
+        group = next((g for g in _SUBGROUPS if word.lower() in g), None)
+        if group is not None:  # its own words only: not any word for people
+            if any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for w in group):
+                return True
+            continue
         if any(word in kind and any(has_word(text, w) for w in kind) for kind in (_PEOPLE, _DEATHS, _CONFINED)):
             return True
     return False

@@ -25,6 +25,14 @@ from bot.settings import Settings
         ("who signed the proclamation", "person"),
         ("what are the four mechanisms behind mass incarceration", "list"),
         ("tell me about the prison", "other"),
+        ("by what margin did the assembly pass it", "number"),
+        ("what was the vote in the ruling", "number"),
+        ("from what age can children be jailed", "number"),
+        ("which provinces will the prisons be in", "place"),
+        ("which district judge ordered the return", "person"),
+        ("which justices dissented", "person"),
+        ("what decree created the emergency", "person"),
+        ("what was the name of the security plan", "person"),
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:
@@ -133,6 +141,13 @@ def test_what_a_share_is_of_and_what_deaths_came_from_must_be_met() -> None:
         ("how many killings were there in 2024", "In 2024, 114 people were killed.", True),
         ("what is the incarceration rate", "The homicide rate was 1.9 per 100,000.", False),
         ("what is the incarceration rate", "It jails 1,086 per 100,000, the top incarceration rate.", True),
+        # A part of the people is counted only by its own words, not by any word for people.
+        ("how many women are held in the prison", "The prison held about 20,000 gang members.", False),
+        ("how many women are held in the prison", "It held 14 women and 2 girls.", True),
+        ("how many children were jailed", "About 1,600 minors were jailed by June.", True),
+        ("how many under-18s were jailed", "1,600 people under the age of 18 were jailed.", True),
+        ("how many men died in custody", "It counted the deaths of 190 individuals in custody.", False),
+        ("how many detainees died in custody", "It counted the deaths of 190 individuals in custody.", True),
     ],
 )
 def test_a_figure_must_count_what_the_question_counts(question: str, sentence: str, answers: bool) -> None:
