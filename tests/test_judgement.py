@@ -34,7 +34,7 @@ def test_the_labelled_sets_are_what_the_issue_asks_for(corpus_index: Settings) -
     sides = [a["side"] for a in ARGUMENTS]
     assert len(ARGUMENTS) >= 20 and sides.count("pro") == sides.count("con")
     batches = {a.get("batch", 1) for a in ARGUMENTS}
-    assert batches == {1, 2, 3}
+    assert batches == {1, 2, 3, 4}
     for batch in batches:  # each batch is half pro, half con
         sides = [a["side"] for a in ARGUMENTS if a.get("batch", 1) == batch]
         assert sides.count("pro") == sides.count("con")
@@ -68,17 +68,27 @@ def _rebut_readings(arguments: list[dict], settings: Settings) -> tuple[int, int
 
 
 def test_rebut_reads_the_side_or_abstains(corpus_index: Settings) -> None:
-    right, _, wrong = _rebut_readings(ARGUMENTS, corpus_index)
+    seen = [a for a in ARGUMENTS if a.get("batch", 1) < 4]
+    right, _, wrong = _rebut_readings(seen, corpus_index)
     # A floor under what the README reports (56 right, 7 unsure, 5 wrong of 68): a regression guard, not the goal.
-    assert right >= 0.8 * len(ARGUMENTS)
-    assert len(wrong) <= 0.08 * len(ARGUMENTS)
+    assert right >= 0.8 * len(seen)
+    assert len(wrong) <= 0.08 * len(seen)
+
+
+def test_rebut_on_the_held_out_batch(corpus_index: Settings) -> None:
+    """Batch 4 was run once and changed nothing: its floor is what it measured then (11 right, 6 unsure, 3 wrong of
+    20), far under the batches the rules were written from, and the README says so."""
+    held_out = [a for a in ARGUMENTS if a.get("batch", 1) == 4]
+    right, _, wrong = _rebut_readings(held_out, corpus_index)
+    assert right >= 0.5 * len(held_out)
+    assert len(wrong) <= 0.15 * len(held_out)
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="Known gap (README, 'Judgement'): an argument that attacks a named group ('human rights groups "
     "exaggerate') or the other side's alternative ('soft policies failed') in ill words is read by its words, so "
-    "5 of 68 are read backwards.",
+    "5 of the first 68 are read backwards, and 3 of the 20 held-out ones.",
 )
 def test_rebut_meets_the_issue_goal(corpus_index: Settings) -> None:
     right, _, wrong = _rebut_readings(ARGUMENTS, corpus_index)
