@@ -80,3 +80,13 @@ def test_exit_reason_names_the_signal() -> None:
     assert llm_server.exit_reason(-11) == "killed by signal 11 (SIGSEGV)"
     assert llm_server.exit_reason(2) == "exit status 2"
     assert llm_server.exit_reason(None) == "it is still running"
+
+
+def test_only_a_wheel_of_this_machines_build_counts_as_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CMAKE_ARGS", raising=False)
+    build = llm_server.build_args()[1]
+    ours = f'{{"url": "file:///x/.bot/cache/wheels/{build}/llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl"}}'
+    assert llm_server.built_here(ours)
+    old_native = '{"url": "file:///x/.bot/cache/wheels/llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl"}'
+    assert not llm_server.built_here(old_native)
+    assert not llm_server.built_here("")  # from a registry: pip writes no direct_url.json

@@ -121,12 +121,30 @@ def build_args(flags: set[str] | None = None, machine: str | None = None) -> tup
 
 
 def installed() -> bool:
-    """Return True when llama-cpp-python of the pinned version and the server's packages are importable."""
+    """Return True when llama-cpp-python of the pinned version, installed from this machine's build (below), and
+    the server's packages are importable.
+
+    pip records where it installed a wheel from (``direct_url.json``): a wheel from another folder (an earlier
+    native build, a registry's) is not ours, and ``install`` replaces it.
+    """
     try:
-        version = importlib.metadata.version("llama_cpp_python")
+        dist = importlib.metadata.distribution("llama_cpp_python")
     except importlib.metadata.PackageNotFoundError:
         return False
-    return version == LLAMA_CPP_VERSION and all(importlib.util.find_spec(m) for m in SERVER_EXTRAS)
+    return (
+        dist.version == LLAMA_CPP_VERSION
+        and built_here(dist.read_text("direct_url.json") or "")
+        and all(importlib.util.find_spec(m) for m in SERVER_EXTRAS)
+    )
+
+
+def built_here(direct_url: str) -> bool:
+    """True when pip's ``direct_url.json`` says the wheel came from this machine's build folder."""
+    try:
+        url = str(json.loads(direct_url).get("url", ""))
+    except ValueError:
+        return False
+    return f"/wheels/{build_args()[1]}/" in url
 
 
 def install(cache: Path) -> None:
@@ -362,7 +380,8 @@ def _first_prompt(server: Server, timeout: float = 120) -> None:
     server.stop()
     raise RuntimeError(
         f"the llama.cpp server listed its model but failed its first prompt ({problem}; {reason}). A build for "
-        f"another CPU does that: delete {cache_dir() / 'wheels'} to rebuild. The end of {server.log}:\n"
+        f"another CPU does that: `pip uninstall -y llama-cpp-python`, delete {cache_dir() / 'wheels'} and run "
+        f"`make test-llm` again to rebuild. The end of {server.log}:\n"
         f"{_tail(server.log)}"
     )
 
