@@ -33,7 +33,7 @@ _ASKS_MONEY = re.compile(
 _MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
 
 
-_ASKS_DURATION = re.compile(r"\bhow long\b", re.I)
+_ASKS_DURATION = re.compile(r"\bhow long\b|\bwhat (?:prison |jail )?sentences?\b", re.I)
 _DURATION = re.compile(
     r"\b(hours?|days?|weeks?|months?|years?|decades?|minutes?)\b|-(hour|day|week|month|year)\b", re.I
 )

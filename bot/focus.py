@@ -66,7 +66,8 @@ _TYPES = (
             r"\bhow (many|much|long|often|large|big|high|tall|far|old|deep|wide|heavy)\b|"
             r"\bwhat (percentage|percent|share|number|proportion|rate|"
             r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b|"
-            r"\b(by|at|from) what (margin|age|rate)\b|\bwhat (was|were|is) the (vote|margin|tally|score|split)\b",
+            r"\b(by|at|from) what (margin|age|rate)\b|\bwhat (was|were|is) the (vote|margin|tally|score|split)\b|"
+            r"\bwhat (prison |jail )?sentences?\b",
             re.I,
         ),
     ),

@@ -33,6 +33,7 @@ from bot.settings import Settings
         ("which justices dissented", "person"),
         ("what decree created the emergency", "person"),
         ("what was the name of the security plan", "person"),
+        ("what prison sentence did the minister receive", "number"),
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:
@@ -148,6 +149,9 @@ def test_what_a_share_is_of_and_what_deaths_came_from_must_be_met() -> None:
         ("how many under-18s were jailed", "1,600 people under the age of 18 were jailed.", True),
         ("how many men died in custody", "It counted the deaths of 190 individuals in custody.", False),
         ("how many detainees died in custody", "It counted the deaths of 190 individuals in custody.", True),
+        # A sentence is a time: a date is no answer to it.
+        ("what sentence did the official get", "He was sanctioned on 8 December 2021 by the Treasury.", False),
+        ("what sentence did the official get", "He was sentenced to 12 years in prison.", True),
     ],
 )
 def test_a_figure_must_count_what_the_question_counts(question: str, sentence: str, answers: bool) -> None:
