@@ -33,7 +33,9 @@ _ASKS_MONEY = re.compile(
 _MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
 
 
-_ASKS_DURATION = re.compile(r"\bhow long\b|\bwhat (?:prison |jail )?sentences?\b", re.I)
+ASKS_SENTENCE = r"\bwhat (?:prison |jail )?sentences?\b"
+"""A question for a sentence ("what prison sentence did X get"): a length of time, so a figure (bot.focus)."""
+_ASKS_DURATION = re.compile(rf"\bhow long\b|{ASKS_SENTENCE}", re.I)
 _DURATION = re.compile(
     r"\b(hours?|days?|weeks?|months?|years?|decades?|minutes?)\b|-(hour|day|week|month|year)\b", re.I
 )

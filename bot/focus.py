@@ -22,7 +22,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.figures import ASKS_SHARE, MONTH_NAME, NUMBER_WORDS, SHARE_OF_THEM, YEAR, days_named, gives_figure, other_day
+from bot.figures import (
+    ASKS_SENTENCE,
+    ASKS_SHARE,
+    MONTH_NAME,
+    NUMBER_WORDS,
+    SHARE_OF_THEM,
+    YEAR,
+    days_named,
+    gives_figure,
+    other_day,
+)
 from bot.qualifiers import (
     GENERIC,
     actors,
@@ -67,7 +77,7 @@ _TYPES = (
             r"\bwhat (percentage|percent|share|number|proportion|rate|"
             r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b|"
             r"\b(by|at|from) what (margin|age|rate)\b|\bwhat (was|were|is) the (vote|margin|tally|score|split)\b|"
-            r"\bwhat (prison |jail )?sentences?\b",
+            + ASKS_SENTENCE,
             re.I,
         ),
     ),
