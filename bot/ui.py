@@ -189,20 +189,32 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs: Any) -> Any:
-    """Launch on BOT_HOST:BOT_PORT (127.0.0.1 by default), with BOT_AUTH login when set."""
-    settings = settings or get_settings()
-    start_warm_up(settings)
-    warm_debate(settings)
-    auth = settings.logins or None
-    options: dict[str, Any] = {
+def _options(settings: Settings) -> dict[str, Any]:
+    """Return the serving options ``launch`` and ``mount`` share."""
+    return {
         "server_name": settings.host,
         "server_port": settings.port,
-        "auth": auth,
+        "auth": settings.logins or None,
         "css": CSS,
         "footer_links": ["api"],
         "allowed_paths": [],
         "show_error": True,
     }
-    options.update(kwargs)
-    return demo.launch(**options)
+
+
+def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs: Any) -> Any:
+    """Launch on BOT_HOST:BOT_PORT (127.0.0.1 by default), with BOT_AUTH login when set."""
+    settings = settings or get_settings()
+    start_warm_up(settings)
+    warm_debate(settings)
+    return demo.launch(**{**_options(settings), **kwargs})
+
+
+def mount(demo: gr.Blocks, settings: Settings | None = None) -> Any:
+    """Return the app as an ASGI (FastAPI) app for ``bot.front``, with the options ``launch`` uses."""
+    from fastapi import FastAPI
+
+    settings = settings or get_settings()
+    start_warm_up(settings)
+    warm_debate(settings)
+    return gr.mount_gradio_app(FastAPI(), demo, path="/", ssr_mode=False, **_options(settings))

@@ -85,7 +85,10 @@ TARGETS: dict[str, dict[str, Any]] = {
         "max": 1.0,
         "what": "app start to first answer / a fresh process importing sentence-transformers and loading the model",
     },
-    "app_start_s": {"max": 3.0, "what": "app start to first answer, seconds (wall; noisy on a shared machine)"},
+    "app_start_s": {
+        "max": 3.0,
+        "what": "app start to first answer (the start page's /api/ask), seconds (wall; noisy on a shared machine)",
+    },
     "first_brief_s": {"max": 2.0, "what": "the first /brief after the app's first answer, seconds"},
     "shipped_reingest_s": {"max": 1.0, "what": "re-ingest of the unchanged shipped corpus, seconds"},
     "ask_p50_ms": {"max": 60.0, "what": "extractive ask() p50, warm, ms"},
@@ -687,7 +690,7 @@ def run_app(data_dir: Path, questions: list[str], *, say: Say = _quiet, timeout:
         proc = subprocess.Popen([sys.executable, str(app)], cwd=PROJECT_DIR, env=env, stdout=log, stderr=log)
         try:
             out = _first_answer(proc, url, questions[0], began, timeout)
-            if out.get("cold_start_s") is not None:
+            if out.get("ui_first_answer_s") is not None:
                 out["cold_start_cpu_s"] = _cpu_s(proc.pid)
                 say(f"app: first answer after {out['cold_start_s']:.1f} s; the first brief")
                 brief_s, cards = _timed(lambda: _gradio_client(url).predict(MOTION, 5, api_name="/brief"))
@@ -768,25 +771,40 @@ def start_breakdown(data_dir: Path) -> dict[str, Any]:
 def _first_answer(
     proc: subprocess.Popen[bytes], url: str, question: str, began: float, timeout: float
 ) -> dict[str, Any]:
+    """Time the first answer as the start page gets it (POST /api/ask), then the first through the Gradio API."""
     up_s: float | None = None
     last_error = ""
+    out: dict[str, Any] = {}
     while time.perf_counter() - began < timeout:
         if proc.poll() is not None:
             return {"cold_start_s": None, "reason": f"app.py exited with status {proc.returncode}"}
         try:
+            if "cold_start_s" not in out:
+                answer = _post_json(f"{url}api/ask", {"question": question})
+                out["cold_start_s"] = round(time.perf_counter() - began, 2)
+                out["first_answer_refused"] = bool(answer.get("refused"))
+                continue
             client = _gradio_client(url)
             up_s = up_s or time.perf_counter() - began
-            answer = client.predict(question, api_name="/ask")
-        except Exception as exc:  # not up yet: connection refused, config not served, ...
+            client.predict(question, api_name="/ask")
+        except Exception as exc:  # not up yet: connection refused, 503 while Gradio starts, ...
             last_error = f"{type(exc).__name__}: {exc}"[:300]
-            time.sleep(0.2)
+            time.sleep(0.05 if "cold_start_s" not in out else 0.2)
             continue
-        return {
-            "cold_start_s": round(time.perf_counter() - began, 2),
-            "server_up_s": round(up_s, 2),
-            "first_answer_refused": bool(answer.get("refused")) if isinstance(answer, dict) else None,
-        }
-    return {"cold_start_s": None, "reason": f"no answer within {timeout:.0f} s ({last_error})"}
+        out["ui_first_answer_s"] = round(time.perf_counter() - began, 2)
+        out["server_up_s"] = round(up_s, 2)
+        return out
+    reason = f"no answer within {timeout:.0f} s ({last_error})"
+    return {**out, "cold_start_s": out.get("cold_start_s"), "reason": reason}
+
+
+def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    import urllib.request
+
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310 - a local http URL
+        data: dict[str, Any] = json.loads(reply.read())
+    return data
 
 
 def run_sessions(url: str, questions: list[str]) -> dict[str, Any]:
@@ -924,7 +942,9 @@ def run_bench(
             }
             if walls and app.get("cold_start_s"):
                 app["ratio_vs_torch_load"] = round(app["cold_start_s"] / statistics.mean(walls), 3)
-            if cpus and app.get("cold_start_cpu_s"):
+            if walls and app.get("ui_first_answer_s"):
+                app["ui_ratio_vs_torch_load"] = round(app["ui_first_answer_s"] / statistics.mean(walls), 3)
+            if cpus and app.get("cold_start_cpu_s"):  # the CPU seconds up to the UI's first answer
                 app["cpu_ratio_vs_torch_load"] = round(app["cold_start_cpu_s"] / statistics.mean(cpus), 3)
             say("app: start phases inside one process")
             app["breakdown"] = start_breakdown(data_dir)
@@ -1071,7 +1091,8 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(f"app: not measured ({app.get('reason')})")
     else:
         lines.append(
-            f"app: cold start to first answer {app['cold_start_s']:.1f} s (server up {app['server_up_s']:.1f} s, "
+            f"app: cold start to first answer {app['cold_start_s']:.1f} s (the Gradio UI's first answer "
+            f"{app.get('ui_first_answer_s')} s, its API up {app.get('server_up_s')} s, "
             f"{app.get('cold_start_cpu_s')} CPU s); a fresh PyTorch model load "
             f"{(app.get('torch_load') or {}).get('wall_s')} s ({app.get('ratio_vs_torch_load')}x); first brief "
             f"{app.get('first_brief_s')} s"

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -67,12 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             url = f"http://127.0.0.1:{port}/"
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline:  # the front answers first; the Gradio API follows (bot.front)
                 try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
+                    with urllib.request.urlopen(f"{url}api/ready", timeout=2) as reply:  # noqa: S310 - local http
+                        if json.loads(reply.read())["ui"]:
+                            break
                 except OSError:
-                    time.sleep(0.5)
+                    pass
+                time.sleep(0.5)
             clients = [Client(url, verbose=False) for _ in range(args.concurrency)]
             latencies: dict[str, list[float]] = {}
             errors: list[str] = []
