@@ -108,3 +108,41 @@ def test_a_citation_opens_its_source_with_the_span_highlighted(page_url: str) ->
         assert page.locator(".source-text").inner_text().count(marked) >= 1
         assert mark.is_visible()
         page.screenshot(path=str(ARTIFACTS / "source-view.png"), full_page=False)
+
+
+@contextlib.contextmanager
+def front_only(s: Settings) -> Iterator[tuple[Any, str]]:
+    """Serve bot.front's Front (no UI yet) with uvicorn on a free port; yield it and its URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from bot.front import Front
+
+    from .conftest import free_port
+
+    front, port = Front(s), free_port()
+    server = uvicorn.Server(uvicorn.Config(front, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield front, f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def test_the_start_page_answers_and_then_offers_the_full_app(corpus_index: Settings) -> None:
+    from bot.ui import build_app, mount
+
+    with front_only(corpus_index) as (front, url), asked(url, "How many inmates can CECOT hold?") as page:
+        assert "40,000" in page.locator("#answer").inner_text()
+        assert page.locator("details summary", has_text="Sources").count() == 1
+        assert not page.locator("#ready").is_visible()
+        front.mount(lambda: mount(build_app(corpus_index), corpus_index))
+        page.locator("#ready").wait_for(state="visible", timeout=30_000)  # an answer on screen is not reloaded away
+        assert "40,000" in page.locator("#answer").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "start-page.png"), full_page=True)
