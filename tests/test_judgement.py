@@ -35,7 +35,7 @@ def test_the_labelled_sets_are_what_the_issue_asks_for(corpus_index: Settings) -
     sides = [a["side"] for a in ARGUMENTS]
     assert len(ARGUMENTS) >= 20 and sides.count("pro") == sides.count("con")
     batches = {a.get("batch", 1) for a in ARGUMENTS}
-    assert batches == {1, 2, 3, 4}
+    assert batches == {1, 2, 3, 4, 5}
     for batch in batches:  # each batch is half pro, half con
         sides = [a["side"] for a in ARGUMENTS if a.get("batch", 1) == batch]
         assert sides.count("pro") == sides.count("con")
@@ -82,10 +82,12 @@ def test_rebut_reads_the_side_or_abstains(rebuttals: dict[str, Rebuttal]) -> Non
     assert len(wrong) <= 0.08 * len(seen)
 
 
-def test_rebut_on_the_held_out_batch(rebuttals: dict[str, Rebuttal]) -> None:
-    """Batch 4 was run once and changed nothing: its floor is what it measured then (11 right, 6 unsure, 3 wrong of
-    20), far under the batches the rules were written from, and the README says so."""
-    held_out = [a for a in ARGUMENTS if a.get("batch", 1) == 4]
+@pytest.mark.parametrize("batch", [4, 5])
+def test_rebut_on_a_held_out_batch(rebuttals: dict[str, Rebuttal], batch: int) -> None:
+    """Batches 4 and 5 were each run once and changed nothing. Batch 4's floor is what it measured then (11 right,
+    6 unsure, 3 wrong of 20), far under the batches the rules were written from; batch 5 takes the same floor, set
+    before it was run. The README gives both figures."""
+    held_out = [a for a in ARGUMENTS if a.get("batch", 1) == batch]
     right, _, wrong = _rebut_readings(held_out, rebuttals)
     assert right >= 0.5 * len(held_out)
     assert len(wrong) <= 0.15 * len(held_out)
