@@ -73,19 +73,6 @@ def test_a_bad_request_is_told_what_was_wrong(fixture_index: Settings, body: byt
         assert page.status_code == 400 and "Not answered" in page.text
 
 
-def test_once_mounted_gradio_serves_the_page_and_the_api_stays(fixture_index: Settings) -> None:
-    from bot.ui import build_app, mount
-
-    front = Front(fixture_index)
-    with TestClient(front) as client:
-        front.mount(lambda: mount(build_app(fixture_index), fixture_index))
-        assert client.get("/api/ready").json() == {"ui": True, "error": None}
-        page = client.get("/")
-        assert page.status_code == 200 and 'id="ask"' not in page.text and "gradio" in page.text.lower()
-        assert client.get("/config").status_code == 200
-        check_quotes(client.post("/api/ask", json={"question": QUESTION}).json(), fixture_index)
-
-
 def test_a_ui_that_cannot_be_built_is_reported_and_asking_goes_on(fixture_index: Settings) -> None:
     def broken() -> None:
         raise RuntimeError("no display for you")
@@ -137,6 +124,10 @@ def test_python_app_py_answers_then_serves_the_ui_and_stops_on_sigterm(fixture_i
             time.sleep(0.2)
         with urllib.request.urlopen(f"{base}/config", timeout=30) as reply:
             assert reply.status == 200
+        with urllib.request.urlopen(f"{base}/", timeout=30) as reply:
+            page = reply.read().decode()
+        assert 'id="ask"' not in page and "gradio" in page.lower()  # Gradio's page now, not the start page
+        check_quotes(_get(f"{base}/api/ask", {"question": QUESTION}), fixture_index)  # the API stays
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
