@@ -70,11 +70,15 @@ def top_rows(vectors: np.ndarray, qvec: np.ndarray, n: int, int8: Int8Rows | Non
     # einsum, not `@`: a BLAS matrix-vector product starts its threads right after the query's ONNX run, whose
     # threads still hold the cores (10,000 passages: 5.2 ms against 1.2 ms in this one thread).
     scores = np.einsum("ij,j->i", vectors if rows is None else vectors[rows], qvec)
-    # every position scoring at least the n-th best, so that ties at the cut are all seen
-    cut = -np.partition(-scores, n - 1)[n - 1] if n < len(scores) else -np.inf
-    top = np.flatnonzero(scores >= cut)
-    best = top[np.lexsort((top, -scores[top]))][:n]  # positions ascend with the row: ties go to the lower row
+    best = best_first(scores, n)
     return best if rows is None else rows[best]
+
+
+def best_first(scores: np.ndarray, n: int) -> np.ndarray:
+    """Return the positions of the n highest scores, highest first; equal scores in position order."""
+    cut = -np.partition(-scores, n - 1)[n - 1] if 0 < n < len(scores) else -np.inf
+    top = np.flatnonzero(scores >= cut)  # every position at the cut, so that which of equals wins is not arbitrary
+    return top[np.lexsort((top, -scores[top]))][:n]
 
 
 _LOCK = threading.Lock()

@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.embeddings import embed_query, release_memory
 from bot.errors import BotError, InputError, NotFoundError, StoreError
-from bot.exact import INT8_MIN_ROWS, Int8Rows, top_rows
+from bot.exact import INT8_MIN_ROWS, Int8Rows, best_first, top_rows
 from bot.files import Version, VersionedCache
 from bot.manifest import (
     for_index_version,
@@ -344,9 +344,11 @@ def _bm25(query: str, n: int, allowed: np.ndarray | None, index: _Index) -> list
     if allowed is not None:
         mask = np.zeros(len(index.ids), dtype=np.float32)
         mask[allowed] = 1.0
-    # n_threads=0 scores in this thread; any other value starts a thread pool per query (~1-4 ms each).
-    docs, scores = index.bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask, n_threads=0)
-    return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+    # Scored directly (no bm25s.retrieve: its per-query set-up costs more than the scoring), and only the passages
+    # holding a query word are ranked, equal scores in row order.
+    scores = index.bm25.get_scores_from_ids(index.bm25.get_tokens_ids(tokens), weight_mask=mask)
+    hits = np.flatnonzero(scores > 0)
+    return [int(r) for r in hits[best_first(scores[hits], n)]]
 
 
 def _mmr(rows: np.ndarray, relevance: np.ndarray, index: _Index, k: int, settings: Settings) -> list[int]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bot import retrieval
-from bot.exact import Int8Rows, top_rows
+from bot.exact import Int8Rows, best_first, top_rows
 from bot.settings import Settings
 
 
@@ -88,3 +88,28 @@ def test_retrieve_with_the_int8_pass_matches_retrieve_without(
     finally:
         retrieval.clear_cache()
     assert narrowed == plain
+
+
+def test_best_first_orders_equal_scores_by_position() -> None:
+    scores = np.array([0.2, 0.9, 0.5, 0.9, 0.5, 0.5, 0.1])
+    assert best_first(scores, 4).tolist() == [1, 3, 2, 4]
+    assert best_first(scores, 10).tolist() == [1, 3, 2, 4, 5, 0, 6]
+
+
+@pytest.mark.parametrize("query", ["deaths in custody", "homicide rate 2023", "cecot capacity inmates", "bukele"])
+def test_bm25_ranking_has_the_scores_bm25s_ranks_first(corpus_index: Settings, query: str) -> None:
+    from bot.text import tokenize
+
+    index = retrieval._load_index(corpus_index)
+    ours = retrieval._bm25(query, 30, None, index)
+    tokens = [t for t in tokenize(query) if t in index.bm25.vocab_dict]
+    _, theirs = index.bm25.retrieve([tokens], k=30, show_progress=False, n_threads=0)
+    scores = index.bm25.get_scores(tokens)
+    expected = [float(s) for s in theirs[0] if s > 0]
+    assert [float(scores[r]) for r in ours] == pytest.approx(expected)
+    assert ours == sorted(ours, key=lambda r: (-scores[r], r))
+    rows = index.rows_by_source[index.source_of[ours[-1]]]  # a source holding a query word
+    only = retrieval._bm25(query, 30, rows, index)
+    assert only and set(only) <= set(rows.tolist())
+    kept = [r for r in ours if r in set(rows.tolist())]  # the full ranking's order, within the source
+    assert only[: len(kept)] == kept
