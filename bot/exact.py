@@ -47,6 +47,8 @@ class Int8Rows:
 
     def candidates(self, qvec: np.ndarray, n: int) -> np.ndarray:
         """Return the rows (ascending) whose exact score could be among the n highest."""
+        if n >= len(self.codes):
+            return np.arange(len(self.codes))
         weights = (qvec * self.scale).astype(np.float32)
         step = max(float(np.abs(weights).max()) / 127.0, 1e-30)
         query = np.rint(weights / step).astype(np.int8).reshape(-1, 1)

@@ -148,7 +148,6 @@ def _build_index(settings: Settings, version: Version) -> _Index:
     if matrix is None:
         matrix = np.zeros((0, 1), dtype=np.float32)
     code_of = {sid: i for i, sid in enumerate(rows_by_source)}
-    exact_search = settings.chroma_mode == "embedded" and len(ids) <= settings.retrieval_exact_max
     return _Index(
         version=version,
         ids=ids,
@@ -165,7 +164,7 @@ def _build_index(settings: Settings, version: Version) -> _Index:
         source_code=np.asarray([code_of[sid] for sid in source_of], dtype=np.int64),
         superseded=frozenset(superseded_digests([info_from_entry(s, e) for s, e in manifest.sources.items()])),
         names=names,
-        int8=Int8Rows.of(matrix) if exact_search and len(ids) >= INT8_MIN_ROWS else None,
+        int8=Int8Rows.of(matrix) if _exact_serves(settings, len(ids)) and len(ids) >= INT8_MIN_ROWS else None,
     )
 
 
@@ -309,7 +308,7 @@ def _allowed_rows(index: _Index, sources: list[str] | None) -> np.ndarray | None
 def _dense(
     qvec: np.ndarray, n: int, sources: list[str] | None, allowed: np.ndarray | None, index: _Index, settings: Settings
 ) -> list[int]:
-    if settings.chroma_mode == "embedded" and len(index.ids) <= settings.retrieval_exact_max:
+    if _exact_serves(settings, len(index.ids)):
         return _exact(qvec, n, allowed, index)
     where: Any = None
     if sources:
@@ -327,6 +326,11 @@ def _dense(
         index.collection = None
         raise unreachable(exc, settings) from exc
     return [index.row_of[pid] for pid in result["ids"][0] if pid in index.row_of]
+
+
+def _exact_serves(settings: Settings, rows: int) -> bool:
+    """Whether the dense ranking of an index of ``rows`` passages is the in-memory exact search (else Chroma's)."""
+    return settings.chroma_mode == "embedded" and rows <= settings.retrieval_exact_max
 
 
 def _exact(qvec: np.ndarray, n: int, allowed: np.ndarray | None, index: _Index) -> list[int]:
