@@ -56,14 +56,17 @@ def _count_root(word: str) -> str:
 
 
 _SUBGROUPS = (
-    frozenset("women woman female females girls girl mothers wives".split()),
-    frozenset("men man male males boys boy fathers husbands".split()),
-    frozenset("children child minors minor kids adolescents teenagers teens juveniles girls boys under-18s".split()),
+    frozenset("women woman female females mothers wives".split()),
+    frozenset("men man male males fathers husbands".split()),
+    frozenset("girls girl".split()),
+    frozenset("boys boy".split()),
+    frozenset("children child minors minor kids adolescents teenagers teens juveniles under-18s".split()),
     frozenset("foreigners foreign nationals".split()),
     frozenset("elderly older pensioners".split()),
 )
 """Words that count a part of the people: "20,000 gang members" or "190 individuals" do not say how many women. Each
-is met only by a word of its own group (a count of "minors" answers "how many children")."""
+is met only by a word of its own group (a count of "minors" answers "how many children"). Girls and boys are groups of
+their own: a count of women, or of children, does not say how many girls."""
 
 
 def counts(text: str, counted: str) -> bool:

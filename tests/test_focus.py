@@ -146,6 +146,11 @@ def test_what_a_share_is_of_and_what_deaths_came_from_must_be_met() -> None:
         ("how many women are held in the prison", "The prison held about 20,000 gang members.", False),
         ("how many women are held in the prison", "It held 14 women and 2 girls.", True),
         ("how many children were jailed", "About 1,600 minors were jailed by June.", True),
+        # Girls and boys are parts of their own: a count of women or of children does not say how many girls.
+        ("how many girls died in custody", "Among the deaths it counted 14 women.", False),
+        ("how many girls died in custody", "Among the deaths it counted 2 children.", False),
+        ("how many girls died in custody", "Among the deaths it counted 3 girls.", True),
+        ("how many children died in custody", "Among the deaths it counted 3 girls.", False),
         ("how many under-18s were jailed", "1,600 people under the age of 18 were jailed.", True),
         ("how many men died in custody", "It counted the deaths of 190 individuals in custody.", False),
         ("how many detainees died in custody", "It counted the deaths of 190 individuals in custody.", True),
