@@ -143,6 +143,21 @@ def test_external_held_out_motions(argdata_settings: Settings) -> None:
     assert report["key_points"]["f1"] > report["key_points"]["positive_share"]
     # Probabilities are calibrated: in each reliability bin, accuracy is within 0.15 of the mean confidence.
     assert all(abs(b["accuracy"] - b["confidence"]) <= 0.15 for b in argq["calibration"] if b["n"] >= 50)
+    # Claims are broken down by their target relation, and every claim is in one group.
+    groups = claims["by_target_relation"]
+    assert sum(g["n"] for g in groups.values()) == claims["n"] and "by_target_relation" not in argq
+
+
+def test_the_relation_breakdown_counts_each_group() -> None:
+    from bot.debate.external import by_relation
+
+    items = [argdata.Item("t", "m", 1, "test", "claims", r) for r in (1, 1, 1, -1, -1, 0)]
+    right = np.array([True, True, False, False, True, True])
+    half = np.array([True, False, True, False, False, False])
+    out = by_relation(items, right, half)
+    assert out["consistent"] == {"n": 3, "accuracy": 0.667, "share_of_confident_half": 0.667}
+    assert out["contrastive"] == {"n": 2, "accuracy": 0.5, "share_of_confident_half": 0.0}
+    assert out["unlabelled"]["n"] == 1
 
 
 def test_the_splits_keep_held_out_motions_apart(argdata_settings: Settings) -> None:

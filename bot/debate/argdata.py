@@ -48,6 +48,10 @@ class Item:
     stance: int
     split: Split
     source: str
+    relation: int = 0
+    """Claim Stance only: +1 when the claim speaks of the motion's own target (or one it stands with), -1 when of a
+    target that stands against it (the contrast relation: "central planning fails" on a free-market motion), 0
+    unlabelled. Read for the report, never fitted on."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ def claims(settings: Settings | None = None) -> list[Item]:
             1 if r["claims.stance"] == "PRO" else -1,
             "test" if _bucket(r["topicText"]) < 2 else "fit",
             "claims",
+            int(r["claims.targetsRelation"] or 0),
         )
         for r in _rows("claims", settings)
         if r["claims.stance"] in ("PRO", "CON")

@@ -97,7 +97,27 @@ def pro_con_report(model: StanceModel, items: Sequence[Item], probs: np.ndarray)
         "share_sure": _r(sure.mean()),
         "majority_baseline": _r(max((gold == 1).mean(), (gold == -1).mean())),
         "calibration": calibration(conf, right),
+        **({"by_target_relation": by_relation(items, right, half)} if any(i.relation for i in items) else {}),
     }
+
+
+def by_relation(items: Sequence[Item], right: np.ndarray, half: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Return accuracy by Claim Stance's target relation: where the side is lost (a diagnostic, not fitted on).
+
+    A claim about a *contrastive* target ("a centrally planned economy provides public goods", on a free-market
+    motion) speaks well of the other side's thing: reading its words well gets its side backwards.
+    """
+    relation = np.array([i.relation for i in items])
+    out = {}
+    for name, value in (("consistent", 1), ("contrastive", -1), ("unlabelled", 0)):
+        sel = relation == value
+        if sel.any():
+            out[name] = {
+                "n": int(sel.sum()),
+                "accuracy": _r(right[sel].mean()),
+                "share_of_confident_half": _r(half[sel].mean()),
+            }
+    return out
 
 
 def calibration(conf: np.ndarray, right: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
@@ -253,6 +273,10 @@ def format_external(result: dict[str, Any]) -> str:
             f"confident half {r['accuracy_confident_half']:.3f}  when sure {r['accuracy_when_sure']} "
             f"({r['share_sure']:.0%} of items)  majority {r['majority_baseline']:.3f}"
         )
+    for name, r in result["pro_con"].items():
+        parts = [f"{k} {v['accuracy']:.3f} (n={v['n']})" for k, v in r.get("by_target_relation", {}).items()]
+        if parts:
+            lines.append(f"         {name:<22} by target relation: " + ", ".join(parts))
     tw = result["three_way"]
     lines.append(
         f"three-way (claims + evidence sentences) n={tw['n']} accuracy {tw['accuracy']:.3f}  labelled only "
