@@ -39,7 +39,6 @@ from bot.qualifiers import (
     counted_noun,
     counts,
     event_verb,
-    fold,
     happened,
     has_word,
     measured_noun,
@@ -47,6 +46,7 @@ from bot.qualifiers import (
     share_predicate,
     spelt_out,
 )
+from bot.text import fold
 
 FOCUS_MIN_IDF = float("inf")
 """Off. A question word was a constraint when its BM25 IDF reached this (a word of one passage). An absolute IDF

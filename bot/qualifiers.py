@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
+
+from bot.text import fold
 
 GENERIC = frozenset(
     """hold held have has had get got make made take took give gave say said tell told do does did go went come came
@@ -153,13 +154,6 @@ def counted_noun(question: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def fold(text: str) -> str:
-    """Return the text without accents ("Jurídico" -> "Juridico"), so a name matches however it is spelt."""
-    if text.isascii():
-        return text
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-
-
 def has_word(text: str, word: str) -> bool:
     """True when the text holds the word or a form of it (same first five letters, or the whole word if shorter),
     accents aside."""

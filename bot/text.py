@@ -7,6 +7,7 @@ passages, citations and cards rests on ``split_sentences``.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Words that end in a full stop without ending a sentence.
 _ABBREVIATIONS = frozenset(
@@ -95,7 +96,15 @@ def stem(token: str) -> str:
     return token
 
 
+def fold(text: str) -> str:
+    """Return the text without accents ("Jurídico" -> "Juridico"), so a name matches however it is spelt."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-case, lightly stemmed word tokens without stop words; '$5' gives 'dollar', '%' gives 'percent'."""
-    text = _PERCENT.sub(" percent ", _CURRENCY.sub(" dollar ", text))
+    """Lower-case, lightly stemmed word tokens without stop words or accents ("Hernández" and "hernandez" are one
+    token); '$5' gives 'dollar', '%' gives 'percent'."""
+    text = _PERCENT.sub(" percent ", _CURRENCY.sub(" dollar ", fold(text)))
     return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]

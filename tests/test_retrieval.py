@@ -164,3 +164,14 @@ def test_exact_in_memory_ranking_matches_chromas(corpus_index: Settings, sources
         assert [p.id for p in retrieve(query, 5, sources=sources, settings=corpus_index)] == [
             p.id for p in retrieve(query, 5, sources=sources, settings=chroma)
         ]
+
+
+def test_a_name_typed_without_its_accents_is_a_known_word(corpus_index: Settings) -> None:
+    from bot.retrieval import unknown_terms
+    from bot.text import tokenize
+
+    assert tokenize("Hernández, Jurídico, Marroquín") == tokenize("hernandez, juridico, marroquin")
+    # The index writes "Hernández": the plain spelling is one of its words, and BM25 finds his source by it.
+    assert unknown_terms("what does hernandez argue about reelection", corpus_index) == []
+    hits = retrieve("hernandez", k=3, settings=corpus_index)
+    assert hits and hits[0].source_id == "hernandez-reelection-unconstitutional-2025"
