@@ -11,9 +11,11 @@ from collections.abc import Callable, Sequence
 from bot.text import fold
 
 GENERIC = frozenset(
-    """hold held have has had get got make made take took give gave say said tell told do does did go went come came
-    happen happened use used keep kept put show shown mean means call called know known think thought become became
-    many much number year years date time times total figure amount rate percentage percent share cost
+    """hold held have has had get got gotten make made take took give gave say said tell told do does did go went
+    come came happen happened use used keep kept put show shown mean means call called know known think thought
+    become became
+    many much number year years date time times total figure amount rate percentage percent share fraction
+    proportion cost couldn wouldn shouldn didn doesn wasn weren isn aren hasn haven hadn
     what which who whom when where why how does did is are was were the a an of in on at to for from by with""".split()
 )
 
@@ -251,6 +253,8 @@ _SHORTHAND = {
     "kids": "children",
     "kid": "child",
     "cops": "police",
+    "scotus": "the Supreme Court",
+    "potus": "the president",
     "what %": "what percentage",
 }
 _SHORTHAND_RE = re.compile(

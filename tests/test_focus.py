@@ -248,6 +248,8 @@ def test_a_word_no_source_uses_is_foreign() -> None:
     idf = {"releas": 2.0, "prison": 1.0, "approv": 3.0}
     assert foreign_terms(["escap", "approve", "ppl", "100k"], idf) == ["escap"]  # approve ~ approv; ppl: too short
     assert foreign_terms(["total", "happen"], idf) == []  # the question's frame, not its subject
+    # Nor a contraction, a form of "get" or another word for a share: "how come X couldn't ...", "had gotten into".
+    assert foreign_terms(["couldn", "gotten", "fraction", "proportion"], idf) == []
 
 
 def test_a_sentence_dated_by_another_month_does_not_answer() -> None:
@@ -267,6 +269,7 @@ def test_shorthand_is_spelt_out() -> None:
     assert expand_shorthand("how many ppl detained acc to ohchr") == "how many people detained according to ohchr?"
     assert expand_shorthand("rate per 100k, avg over 3 yrs?") == "rate per 100,000, average over 3 years?"
     assert expand_shorthand("BC and PRES stay.") == "BC and PRES stay."  # capitals are more likely names
+    assert expand_shorthand("when did scotus step in") == "when did the Supreme Court step in?"
 
 
 def test_a_question_in_shorthand_gets_the_same_answer(corpus_index: Settings) -> None:
