@@ -81,7 +81,9 @@ def test_a_rarer_name_in_the_question_must_be_in_the_source() -> None:
     assert focus.names == ("honduras",) and focus.counted == "homicides"
     sentence = "El Salvador recorded 154 homicides in 2023."
     assert not meets(focus, sentence, question="q", source="A report on El Salvador.")
-    assert meets(focus, sentence, question="q", source="Police in Honduras and El Salvador said ...")
+    # A country must be named in the sentence's passage: a source that names Honduras elsewhere is not enough.
+    assert not meets(focus, sentence, question="q", source="Police in Honduras and El Salvador said ...")
+    assert meets(focus, sentence, question="q", passage="Unlike Honduras, ...", source="Police in Honduras ...")
     luna = focus_of("what did Osiris Luna run", {"osiri": 5.0, "luna": 5.0}, str, frozenset({"osiris", "luna"}))
     ran = "Luna and his mother ran a scheme."
     assert luna.names == ("osiris luna",) and meets(luna, ran, question="q", source="Osiris Luna, head of prisons")
@@ -161,6 +163,19 @@ def test_what_a_share_is_of_and_what_deaths_came_from_must_be_met() -> None:
 )
 def test_a_figure_must_count_what_the_question_counts(question: str, sentence: str, answers: bool) -> None:
     assert meets(focus_of(question, {}, str), sentence, question=question) is answers
+
+
+def test_a_country_must_be_named_near_the_answer_not_only_elsewhere_in_its_source() -> None:
+    from bot.focus import is_country
+
+    assert is_country("ecuador") and is_country("Costa Rica") and not is_country("osiris luna")
+    q = "what's ecuador's score on gallup's law and order index"
+    focus = focus_of(q, {"ecuador": 5.0}, str, frozenset({"ecuador"}))
+    assert focus.names == ("ecuador",)
+    source = "Ecuador scored 50. El Salvador scored 89 on the index."
+    assert not meets(focus, "El Salvador got a score of 89 on Gallup's index.", question=q, source=source)
+    assert meets(focus, "Ecuador got a score of 50 on Gallup's index.", question=q, source=source)
+    # (A person is still met anywhere in the source: see test_a_rarer_name_in_the_question_must_be_in_the_source.)
 
 
 def test_names_match_without_accents() -> None:
