@@ -141,6 +141,12 @@ def months_in(text: str) -> set[str]:
     return {m.group(1)[:3].lower() for m in _SENTENCE_MONTH.finditer(text)}
 
 
+def _dated_months(published: str) -> set[str]:
+    """Return the month of an ISO date in the source's title and date ("2025-05-16" -> "may")."""
+    names = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+    return {names[int(m.group(1)) - 1] for m in re.finditer(r"\b(?:19|20)\d\d-(0[1-9]|1[0-2])-\d\d\b", published)}
+
+
 _POSSESSIVE = re.compile(r"['’]s?$")
 _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I
@@ -374,6 +380,9 @@ def meets(
     if focus.months and YEARS_OWN:  # "April 7, 2025" does not answer a question about May 2025
         own = months_in(sentence)
         if own and not set(focus.months) <= own | months_in(before):
+            return False
+        # Nor does an undated sentence whose passage and source date never name that month.
+        if not own and not set(focus.months) <= months_in(f"{before} {passage} {published}") | _dated_months(published):
             return False
     if any(y not in (issued if y in focus.published else dated) for y in focus.years) or any(
         not (_named(where, n) or (not is_country(n) and _named(source, n))) for n in focus.names
