@@ -278,7 +278,7 @@ def test_a_sentence_dated_by_another_month_does_not_answer() -> None:
     assert meets(focus, "The court ruled seven to two.", question="q", published="SCOTUS rules 2025-05-16")
     # An undated sentence whose passage and source date never name the month does not answer for that month.
     assert not meets(focus, "The court ruled seven to two.", question="q", published="SCOTUS rules 2025-04-07")
-    assert meets(focus, "The court ruled seven to two.", question="q", passage="On 16 May 2025 ...")
+    assert meets(focus, "The court ruled seven to two.", question="q", passage="On 16 May ...", published="Ruling 2025")
 
 
 def test_shorthand_is_spelt_out() -> None:
