@@ -35,6 +35,7 @@ from bot.figures import (
     other_day,
 )
 from bot.qualifiers import (
+    ACTOR_ALIASES,
     GENERIC,
     actors,
     counted_noun,
@@ -200,6 +201,9 @@ class Focus:
     """What a share question says of its group ("trust", "police"): one of them in the sentence or the one before."""
     days: frozenset[tuple[int, str]] = frozenset()
     """The days of the month the question dates by ("26 March"): a sentence dated by other days of it is no answer."""
+    speaker: tuple[str, ...] = ()
+    """Whose words a "what did X say" question asks for ("attorney general" in "what did el salvador's attorney
+    general say about ..."): the sentence, or the one before it, must report them as X's (``speaks``)."""
 
     @property
     def wants_list(self) -> bool:
@@ -290,7 +294,51 @@ def focus_of(
         found,
         share_predicate(question, [w for a in found for w in a]),
         frozenset(days_named(question)),
+        speaker_of(question),
     )
+
+
+_SAYS_QUESTION = re.compile(
+    r"^\W*(?:what|how)\s+(?:did|does|do|has|have|had)\s+(?:the\s+)?(.+?)\s+(?:say|said|think|claim|argue|call|tell"
+    r"|announce|respond|reply|answer|conclude|warn|write|describe|make\s+of)\b",
+    re.I,
+)
+_REPORTS = (
+    r"said|says|say|told|tells|argued|argues|argue|claimed|claims|called|calls|stated|states|announced|announces"
+    r"|noted|notes|added|adds|described|describes|wrote|writes|warned|warns|replied|responded|concluded|concludes"
+    r"|insisted|insists|maintained|maintains|denied|denies|rejected|rejects|dismissed|dismisses|asserted|asserts"
+    r"|explained|explains|recalled|recalls|acknowledged|admitted|confirmed|confirms|criticised|criticized|praised"
+    r"|accused|accuses|defended|defends|called|urged|urges|asked|asks"
+)
+
+
+def speaker_of(question: str) -> tuple[str, ...]:
+    """Return the head words of whom a "what did X say" question quotes: the words after any owner ("el salvador's
+    attorney general" -> attorney, general; "costa rica's govt" -> government), without frame and document words."""
+    m = _SAYS_QUESTION.search(question)
+    if not m:
+        return ()
+    phrase = m.group(1).lower()
+    phrase = re.split(r"['’]s\s+", phrase)[-1]  # the owner's name is not the speaker
+    words = [w for w in re.findall(r"[a-z][\w-]*", phrase) if w not in GENERIC and w not in ("el", "la", "los")]
+    return tuple(words[:3])
+
+
+def speaks(text: str, speaker: tuple[str, ...]) -> bool:
+    """True when the text reports words as the speaker's: its last word near a reporting verb ("the attorney general
+    said", "said Giles", "according to the attorney general")."""
+    last = speaker[-1]
+    head = ACTOR_ALIASES.get(last) or (re.escape(last[:5] if len(last) > 5 else last) + r"\w*")
+    head = f"(?:{head})"
+    body = fold(text)
+    return bool(
+        re.search(rf"\b{head}\b[^.;]{{0,120}}?\b(?:{_REPORTS})\b", body, re.I)
+        or re.search(rf"\b(?:{_REPORTS}|according\s+to)\b[^.;]{{0,60}}?\b{head}", body, re.I)
+        or re.search(rf"\b{head}['’]s\s+(?:{_OWN_WORDS})\b", body, re.I)
+    )
+
+
+_OWN_WORDS = "view|words|statement|remarks|comments|reply|response|position"
 
 
 def _constraining(
@@ -394,6 +442,8 @@ def meets(
     if any(not has_word(near, t) for t in focus.terms):
         return False
     if focus.said and not any(has_word(near, w) for w in focus.said):
+        return False
+    if focus.speaker and not speaks(f"{before} {sentence}", focus.speaker):
         return False
     of_them = ASKS_SHARE.search(question) and SHARE_OF_THEM.search(sentence)
     if focus.counted and not counts(near, focus.counted) and not of_them:

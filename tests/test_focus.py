@@ -308,3 +308,17 @@ def test_another_countrys_question_is_not_answered_with_el_salvadors_figure(corp
         answer = ask(f"how many homicides did {country} record in 2024?", settings=corpus_index)
         assert answer.refused, [c.quote for c in answer.citations]
     assert not ask("how many homicides did El Salvador record in 2024?", settings=corpus_index).refused
+
+
+def test_what_someone_said_must_be_reported_as_their_words() -> None:
+    from bot.focus import speaker_of, speaks
+
+    q = "what did el salvador's attorney general say about cristosal's death count"
+    assert speaker_of(q) == ("attorney", "general")  # the owner, El Salvador, is not the speaker
+    assert speaker_of("how many people did the police arrest") == ()
+    assert speaks("The attorney general said the count was false.", ("attorney", "general"))
+    assert speaks("According to the attorney general, the count was false.", ("attorney", "general"))
+    assert speaks("The Justice Department called it an administrative error.", ("doj",))  # an alias
+    focus = focus_of(q, {}, str)
+    assert not meets(focus, "Cristosal built its count from 3,642 complaints.", question=q)
+    assert meets(focus, "The 265 deaths were natural, the attorney general told reporters.", question=q)
