@@ -52,9 +52,12 @@ _CONFINED = frozenset(
 
 def _count_root(word: str) -> str:
     """Return the part of a counted word its other forms share: four letters of a short word ("killings" ->
-    "kill", met by "killed"), six of a long one ("interviews" -> "interv", not met by "International")."""
+    "kill", met by "killed"), six of a long one ("interviews" -> "interv", not met by "International"), and the
+    singular of a kind of person ("officers" -> "officer", "journalists" -> "journalist")."""
     letters = re.match(r"[^\W\d_]+", word)  # "under-18s" is counted by "under the age of 18"
     word = letters.group(0) if letters else word
+    if re.search(r"(?:er|or|ist|ian)s$", word, re.I):  # a kind of person: "officers" is not met by "official"
+        return word[:-1]
     return word[:6] if len(word) >= 9 else word[:4]
 
 

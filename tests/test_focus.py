@@ -153,6 +153,9 @@ def test_what_a_share_is_of_and_what_deaths_came_from_must_be_met() -> None:
         ("how many girls died in custody", "Among the deaths it counted 2 children.", False),
         ("how many girls died in custody", "Among the deaths it counted 3 girls.", True),
         ("how many children died in custody", "Among the deaths it counted 3 girls.", False),
+        # A kind of person is met by its own word, not by one that shares its first letters.
+        ("how many police officers were arrested", "Official figures say 75,000 people were captured.", False),
+        ("how many police officers were arrested", "About 200 police officers were arrested.", True),
         ("how many under-18s were jailed", "1,600 people under the age of 18 were jailed.", True),
         ("how many men died in custody", "It counted the deaths of 190 individuals in custody.", False),
         ("how many detainees died in custody", "It counted the deaths of 190 individuals in custody.", True),
