@@ -21,6 +21,7 @@ from bot.debate.cutting import (
     CENTRAL_WEIGHT,
     HIGHLIGHT_MAX,
     HIGHLIGHT_MIN,
+    HIGHLIGHT_WORDS,
     NEIGHBOUR_WEIGHT,
     SourceSentences,
     evidence_span,
@@ -296,9 +297,12 @@ def test_layers_on_a_real_brief(corpus_index: Settings) -> None:
         under = sum(word_count(u.text) for u in card.underline)
         high = sum(word_count(h.text) for h in card.highlight)
         assert 0 < high <= under <= total
-        # The highlight is 15-35% of the card's words unless the underline (the key sentence at least) is shorter.
+        # The highlight is 15-35% of the card's words unless the underline (the key sentence at least) is shorter,
+        # and stops at about HIGHLIGHT_WORDS words on a long card.
         assert high <= HIGHLIGHT_MAX * total or len(card.highlight) == 1, (card.id, high, total)
-        assert high >= min(HIGHLIGHT_MIN * total, under) - max(word_count(h.text) for h in card.highlight)
+        longest = max(word_count(h.text) for h in card.highlight)
+        assert high >= min(HIGHLIGHT_MIN * total, under, HIGHLIGHT_WORDS) - longest
+        assert high <= HIGHLIGHT_WORDS + longest or len(card.highlight) == 1, (card.id, high)
 
 
 def test_card_words_come_from_the_settings(corpus_index: Settings) -> None:

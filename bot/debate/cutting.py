@@ -15,7 +15,8 @@ A card grows from a key sentence, the one closest to the claim it must prove:
   card's words, the key sentence always; each stripped of a leading adverbial or attribution ("According to X,", "On 5
   June,"), a trailing "..., X said" and parentheses.
 * **Highlight.** Clauses of the underline (split at commas, dashes, semicolons and before "but", "while",
-  "although", "because", "which"), best first, until ``HIGHLIGHT_SHARE`` of the card's words. A clause scores its
+  "although", "because", "which"), best first, until ``HIGHLIGHT_SHARE`` of the card's words, or about
+  ``HIGHLIGHT_WORDS`` words on a long card (what a speech has time to read). A clause scores its
   sentence's salience, plus a little when it holds a figure. Each highlighted clause is a whole run
   of the source's words (causal words and all), so it reads as a fragment of the original sentence.
 
@@ -44,6 +45,13 @@ the salience below, 0.16 scores 0.01 more on the fit half, within the 0.02 a cha
 highlight 15-35% of a card's words, the 14 cards 6-32%)."""
 HIGHLIGHT_MIN, HIGHLIGHT_MAX = 0.15, 0.35
 """The highlight's share of the card's words stays within these bounds (when the underline allows)."""
+HIGHLIGHT_WORDS = 180
+"""The highlight stops at about this many words however long the card: it is what is read aloud, and a speech has
+time for only so many words of each card (the 14 human cards highlight 25-230 words, texts of 155-2,530). Binds only
+on cards over 900 words (HIGHLIGHT_SHARE of them). Fitted on the even-numbered human cards: 180 of 80-260 and none;
+highlight F1 there 0.464 -> 0.480, no card lower on either half. That is below the 0.02 a change must gain to be
+taken; it was taken because it lowered no card's F1 (6 of the 13 scored cards rose, 5 of them in the fit half); see
+``bot.debate.cards_eval``."""
 FIGURE_BONUS = 0.05
 """Added to a clause's score when it holds a figure (fitted: 0.05 of 0, 0.05, 0.15). Bonuses for the claim's own
 words and for causal words were fitted too, and left out: at every weight tried they lowered the fit half's score."""
@@ -314,7 +322,8 @@ def highlight_spans(
     card_words: int,
     share: float | None = None,
 ) -> list[Span]:
-    """Return the read-aloud clauses of the underline, best first until ``share`` of the card's words.
+    """Return the read-aloud clauses of the underline, best first until ``share`` of the card's words (at most
+    about HIGHLIGHT_WORDS words).
 
     A clause scores its sentence's ``sentence_relevance`` (the cut passes its salience), plus FIGURE_BONUS when it
     holds a figure; ``share`` defaults to HIGHLIGHT_SHARE."""
@@ -325,7 +334,7 @@ def highlight_spans(
         for clause in clauses(span):
             scored.append((base + FIGURE_BONUS * bool(_FIGURE.search(clause.text)), clause))
     scored.sort(key=lambda x: (-x[0], x[1].start))
-    target = min(max(share, HIGHLIGHT_MIN), HIGHLIGHT_MAX) * card_words
+    target = min(min(max(share, HIGHLIGHT_MIN), HIGHLIGHT_MAX) * card_words, HIGHLIGHT_WORDS)
     chosen: list[Span] = []
     total = 0
     for _, clause in scored:
