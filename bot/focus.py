@@ -76,7 +76,7 @@ _TYPES = (
         "number",
         re.compile(
             r"\bhow (many|much|long|often|large|big|high|tall|far|old|deep|wide|heavy)\b|"
-            r"\bwhat (percentage|percent|share|number|proportion|rate|"
+            r"\bwhat (percentage|percent|share|number|proportion|fraction|rate|"
             r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b|"
             r"\b(by|at|from) what (margin|age|rate)\b|\bwhat (was|were|is) the (vote|margin|tally|score|split)\b|"
             + ASKS_SENTENCE,
@@ -107,7 +107,8 @@ _TYPES = (
     (
         "list",
         re.compile(
-            rf"\bwhat (are|were) the\b|\b(list|name) (the|all|some)\b|\bwhat ({NUMBER_WORDS}|several|main) \w+s\b"
+            rf"\bwhat (are|were) the\b|\b(list|name) (the|all|some)\b"
+            rf"|\b(what|which) ({NUMBER_WORDS}|several|main|[2-9]) \w+s\b"
             r"|\bwhich \w+s (are|were|did)\b|\bwhat \w+s (do|does|did|have|has)\b|\blist( them| all)?\W*$",
             re.I,
         ),

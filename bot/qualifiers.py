@@ -293,7 +293,7 @@ _NOT_ACTORS = frozenset(
     """capita cent day days year years month months week weeks person head inhabitants resident residents people
     population it they he she we you i this that those these there report reports essay article study poll survey
     paper data figures review brief statement analysis story piece book forensic latest official been being got el most
-    la""".split()
+    la probe investigation inquiry""".split()
 )
 """Words after "per" / "according to" that are no actor ("per capita", "per day") or that name a document rather
 than who wrote it ("the journal of democracy essay"): only the other words must be met."""
@@ -308,6 +308,7 @@ ACTOR_ALIASES = {
     "uk": r"\bU\.?K\.?\b|\bBritish\b|\bBritain\b|\bUnited Kingdom\b",
     "eu": r"\bE\.?U\.?\b|\bEuropean Union\b",
     "doj": r"\bDOJ\b|\bJustice Department\b|\bDepartment of Justice\b",
+    "ag": r"\bA\.?G\.?\b|\b[Aa]ttorney[ -][Gg]eneral",
     "dhs": r"\bDHS\b|\bHomeland Security\b",
     "ice": r"\bICE\b|\bImmigration and Customs Enforcement\b",
     "imf": r"\bIMF\b|\bInternational Monetary Fund\b",

@@ -34,6 +34,8 @@ from bot.settings import Settings
         ("what decree created the emergency", "person"),
         ("what was the name of the security plan", "person"),
         ("what prison sentence did the minister receive", "number"),
+        ("what fraction of the dead were under 40", "number"),
+        ("which 3 gangs did the government negotiate with", "list"),
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:
@@ -325,3 +327,11 @@ def test_what_someone_said_must_be_reported_as_their_words() -> None:
     focus = focus_of(q, {}, str)
     assert not meets(focus, "Cristosal built its count from 3,642 complaints.", question=q)
     assert meets(focus, "The 265 deaths were natural, the attorney general told reporters.", question=q)
+
+
+def test_a_probe_is_a_document_and_the_ag_its_author() -> None:
+    from bot.qualifiers import actors, named_actor
+
+    found = actors("which gangs did the govt negotiate with acc to the ag's probe", frozenset(), str)
+    assert ("ag",) in found and not any("probe" in a for a in found)
+    assert named_actor("an investigation by the Attorney General's Office found", ("ag",))
