@@ -86,9 +86,21 @@ def counts(text: str, counted: str) -> bool:
             if any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for w in group):
                 return True
             continue
-        if any(word in kind and any(has_word(text, w) for w in kind) for kind in (_PEOPLE, _DEATHS, _CONFINED)):
+        if word in _PEOPLE:  # people are counted by words for people, not by "prisons" or "jail"
+            if any(_names_people(text, w) for w in _PEOPLE):
+                return True
+            if word not in _DEATHS:
+                continue
+        if any(word in kind and any(has_word(text, w) for w in kind) for kind in (_DEATHS, _CONFINED)):
             return True
     return False
+
+
+def _names_people(text: str, word: str) -> bool:
+    """True when the text holds a word for people in its own form ("prisoner", "prisoners"), not a word sharing its
+    first letters ("prisons" is no count of prisoners)."""
+    root = word[:-1] if word.endswith("s") else word
+    return re.search(rf"\b{re.escape(root)}", fold(text), re.I) is not None
 
 
 _EVENT = re.compile(

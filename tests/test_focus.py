@@ -155,6 +155,9 @@ def test_what_a_share_is_of_and_what_deaths_came_from_must_be_met() -> None:
         ("how many girls died in custody", "Among the deaths it counted 2 children.", False),
         ("how many girls died in custody", "Among the deaths it counted 3 girls.", True),
         ("how many children died in custody", "Among the deaths it counted 3 girls.", False),
+        # A word for people counts people in its own form: "prisons" is no count of prisoners.
+        ("how many inmates will the new prisons hold", "He will build two maximum-security prisons.", False),
+        ("how many inmates will the new prisons hold", "Each will hold 20,000 prisoners.", True),
         # A kind of person is met by its own word, not by one that shares its first letters.
         ("how many police officers were arrested", "Official figures say 75,000 people were captured.", False),
         ("how many police officers were arrested", "About 200 police officers were arrested.", True),
