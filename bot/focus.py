@@ -273,7 +273,8 @@ def focus_of(
     # Neighbouring names are one name ("Osiris Luna"): a passage that says "Luna" names him.
     groups: list[list[str]] = [[]]
     for w in words:
-        if stem(w) in names and w != acronym.lower() and w[:3] not in _MONTHS:
+        asked_type = kind == "place" and w in _PLACE_WORDS  # "what city": the kind of answer, not a name in it
+        if stem(w) in names and w != acronym.lower() and w[:3] not in _MONTHS and not asked_type:
             groups[-1].append(w)
         elif groups[-1]:
             groups.append([])

@@ -338,3 +338,10 @@ def test_a_probe_is_a_document_and_the_ag_its_author() -> None:
     found = actors("which gangs did the govt negotiate with acc to the ag's probe", frozenset(), str)
     assert ("ag",) in found and not any("probe" in a for a in found)
     assert named_actor("an investigation by the Attorney General's Office found", ("ag",))
+
+
+def test_the_kind_of_place_asked_for_is_no_name_to_meet() -> None:
+    q = "what city did the un give its briefing in"
+    focus = focus_of(q, {"city": 6.0}, str, frozenset({"city"}))  # "Mexico City" makes "city" a name of the index
+    assert "city" not in " ".join(focus.names)
+    assert meets(focus, "The UN office gave the briefing in Geneva on 28 March.", question=q)
