@@ -25,7 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from bot.focus import DECISIVE_MIN_COSINE, Focus, decisive, focus_of, gives_strongly, meets, refers_back
+from bot.focus import (
+    DECISIVE_MIN_COSINE,
+    Focus,
+    decisive,
+    focus_of,
+    gives_strongly,
+    meets,
+    question_kind,
+    refers_back,
+)
 from bot.followup import History, _standalone
 from bot.grounding import (
     Answerability,
@@ -39,8 +48,9 @@ from bot.grounding import (
 from bot.llm import Budget, make_chat_model
 from bot.manifest import load_manifest, source_text
 from bot.phrases import REFUSAL
-from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms
+from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms, spelling_out
 from bot.retrieval import (
+    all_passages,
     check_query,
     index_idf,
     index_names,
@@ -178,6 +188,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     t0 = time.perf_counter()
     query, asked = expand_shorthand(query), expand_shorthand(question)  # "ppl" -> "people": the sources' words
     passages = prefer_originals(retrieve(query, k, sources=sources, settings=settings), settings)
+    passages = _with_definition(passages, asked, sources, settings)
     t1 = time.perf_counter()
     cands = candidate_sentences(passages)
     vectors = candidate_vectors(cands, passages, settings)
@@ -216,7 +227,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
         sure = np.array(
             [
                 bool(fits[i])
-                and float(cosines[i]) >= DECISIVE_MIN_COSINE
+                and (focus.kind == "expansion" or float(cosines[i]) >= DECISIVE_MIN_COSINE)
                 and decisive(focus, c.text, cands[b].text if b >= 0 else "", asked)
                 for i, (c, b) in enumerate(zip(cands, before, strict=True))
             ],
@@ -234,6 +245,35 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     timings = {"retrieve_ms": (t1 - t0) * 1000, "score_ms": (time.perf_counter() - t1) * 1000}
     found = (question, query, passages, cands, scores, vectors, cosines, covs, check, timings, focus, fits, before)
     return _Prepared(*found, decisive=bool(sure.any()), foreign=foreign)
+
+
+def _with_definition(
+    passages: list[Passage], question: str, sources: list[str] | None, settings: Settings
+) -> list[Passage]:
+    """Put first the passage that spells out the acronym an expansion question asks about ("what does iachr stand
+    for"), when the retrieved ones do not: the sentence that defines it ("The Inter-American Commission on Human
+    Rights released ...") resembles the question little and may not even use the acronym. It is looked for in the
+    sources of the retrieved passages."""
+    if question_kind(question) != "expansion":
+        return passages
+    acronym = focus_of(question, {}, stem).acronym
+    if not acronym:
+        return passages
+    pattern = re.compile(rf"[A-Z][\w’'-]+(?:\s+[\w’'-]+){{1,8}}\s*\(\s*{re.escape(acronym)}\s*\)")
+
+    def definition(text: str) -> re.Match[str] | None:
+        return pattern.search(text) or spelling_out(text, acronym.lower())
+
+    if any(definition(p.text) for p in passages):
+        return passages
+    for sid in dict.fromkeys(p.source_id for p in passages):
+        found = definition(source_text(sid, settings))
+        if found is None:
+            continue
+        there = [p for p in all_passages(settings, [sid]) if p.start <= found.start() and found.end() <= p.end]
+        if there:
+            return there[:1] + passages[: max(len(passages) - 1, 1)]
+    return passages
 
 
 def _context(p: Passage, sources: dict[str, Any]) -> str:

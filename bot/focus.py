@@ -487,8 +487,9 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
 
 
 DECISIVE_MIN_COSINE = 0.2
-"""A decisive sentence (below) makes a question answerable from this cosine up, under the usual refusal floor: "the
-Centre for the Confinement of Terrorism (CECOT)" answers "what does CECOT stand for" however little it resembles it."""
+"""A decisive place sentence (below) makes a question answerable from this cosine up, under the usual refusal floor.
+An acronym spelt out needs no floor at all: "The Inter-American Commission on Human Rights released a report ..."
+answers "what does iachr stand for" however little it resembles it (cosine 0.19)."""
 _SITED = re.compile(
     r"\b(?:is|are|was|were|lies|sits|stands|located|based|built)\s+(?:\w+\s+)?(?:in|at|near|outside)\s+(?:the\s+)?"
     r"(?:(?:town|city|municipality|department|province|region)\s+of\s+)?[A-Z][a-zà-ÿ]{2,}"

@@ -184,11 +184,19 @@ _CONNECTORS = r"(?:\s+(?:of|for|the|and|on|de|del|la|los|las|y)\b)*\s+"
 @functools.lru_cache(maxsize=4096)
 def spelt_out(text: str, name: str) -> bool:
     """True when the text spells out an acronym the question uses: "Human Rights Watch" for "hrw", "Office of the
-    High Commissioner for Human Rights" for "ohchr" (capitalised words whose initials are its letters)."""
+    High Commissioner for Human Rights" for "ohchr", "Inter-American Commission on Human Rights" for "iachr"
+    (capitalised words, or parts of a hyphenated word, whose initials are its letters)."""
+    return spelling_out(text, name) is not None
+
+
+def spelling_out(text: str, name: str) -> re.Match[str] | None:
+    """Return where the text spells out the acronym (see ``spelt_out``), or None."""
     if not (2 <= len(name) <= 6 and name.isalpha()):
-        return False
-    pattern = _CONNECTORS.join(rf"{ch.upper()}[a-zà-ÿ]+" for ch in name)
-    return re.search(rf"\b{pattern}\b", text) is not None
+        return None
+    pattern = "".join(
+        rf"{ch.upper()}[a-zà-ÿ]+" + ("" if i == len(name) - 1 else rf"(?:-|{_CONNECTORS})") for i, ch in enumerate(name)
+    )
+    return re.search(rf"\b{pattern}\b", text)
 
 
 FOREIGN_MIN_COSINE = 0.7

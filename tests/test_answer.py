@@ -44,6 +44,15 @@ def test_capacity_must_show_cli(corpus_index: Settings) -> None:
     assert {"citations", "supported_ratio", "total_ms"} <= set(answer["metrics"])
 
 
+def test_an_acronym_is_answered_by_the_sentence_that_spells_it_out(corpus_index: Settings) -> None:
+    # The IACHR's report spells its name out once, in a sentence that never uses the acronym and resembles the
+    # question little (cosine 0.19): it is looked for in the retrieved passages' sources.
+    answer = ask("what does iachr stand for", settings=corpus_index)
+    assert not answer.refused
+    assert "Inter-American Commission on Human Rights" in answer.citations[0].quote
+    assert_citations_exact(answer, corpus_index)
+
+
 def test_off_topic_is_refused_with_closest_material(corpus_index: Settings) -> None:
     answer = ask("What is the capital of Norway?", settings=corpus_index)
     assert answer.refused and answer.text == REFUSAL

@@ -345,3 +345,11 @@ def test_the_kind_of_place_asked_for_is_no_name_to_meet() -> None:
     focus = focus_of(q, {"city": 6.0}, str, frozenset({"city"}))  # "Mexico City" makes "city" a name of the index
     assert "city" not in " ".join(focus.names)
     assert meets(focus, "The UN office gave the briefing in Geneva on 28 March.", question=q)
+
+
+def test_an_acronym_is_spelt_out_across_hyphens() -> None:
+    from bot.qualifiers import spelt_out
+
+    assert spelt_out("The Inter-American Commission on Human Rights released", "iachr")
+    assert spelt_out("Human Rights Watch said", "hrw")
+    assert not spelt_out("The Inter-American Commission released", "iachr")
