@@ -155,8 +155,11 @@ _MONTH = re.compile(
 )
 _LOCATED = re.compile(
     r"\b(?:in|at|near|outside|from|of|to|located|lies|based)\s+(?:the\s+)?(?:town|city|department|municipality|"
-    r"province|region|state|country)?\s*(?:of\s+)?([A-Z][a-zà-ÿ]{2,})"
+    r"province|region|state|country)?\s*(?:of\s+)?"
+    r"(?!(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday"
+    r"|Wednesday|Thursday|Friday|Saturday|Sunday)\b)([A-Z][a-zà-ÿ]{2,})"
 )
+"""A name after a word of place; a month or a weekday ("in March") is a time, not a place."""
 _CAUSE = re.compile(
     r"\b(because|due to|as a result|so that|in order to|led to|leads? to|caused|causes|reasons?|after|amid|"
     r"thanks to|blamed|attribut\w+|result of|aimed|designed to|meant to|so as to|drove|driven|why|concluded|"
@@ -234,7 +237,7 @@ def question_kind(question: str) -> str:
 
 
 _STRONG = {
-    "place": re.compile(r"\b(in|at|near|outside|of|from)\s+(the\s+)?[A-Z][a-zà-ÿ]+"),
+    "place": _LOCATED,
     "person": re.compile(r"\b[A-Z][a-zà-ÿ]+\s+[A-Z][a-zà-ÿ]+"),
     "reason": re.compile(r"\b(because|due to|as a result|driven|thanks to|in order to|so that|led to|caused)\b", re.I),
     "number": re.compile(r"\d"),

@@ -353,3 +353,11 @@ def test_an_acronym_is_spelt_out_across_hyphens() -> None:
     assert spelt_out("The Inter-American Commission on Human Rights released", "iachr")
     assert spelt_out("Human Rights Watch said", "hrw")
     assert not spelt_out("The Inter-American Commission released", "iachr")
+
+
+def test_a_month_is_no_place() -> None:
+    q = "where did the raids take place"
+    focus = focus_of(q, {}, str)
+    assert focus.kind == "place"
+    assert not meets(focus, "The raids took place in March and again in December.", question=q)
+    assert meets(focus, "The raids took place in Soyapango in March.", question=q)
