@@ -282,6 +282,7 @@ def focus_of(
         elif groups[-1]:
             groups.append([])
     rare_names = [" ".join(g) for g in groups if any(idf.get(stem(w), 0.0) >= rare for w in g)]
+    rare_names += [m.group(1).lower() for m in _THE_COUNTRY.finditer(question)]  # "the us incarceration rate"
     measured = measured_noun(question)
     found = tuple(kept for a in actors(question, names, stem) if (kept := _constraining(a, idf, stem, names, rare)))
     published = tuple(dict.fromkeys(m.group(1) for m in _ISSUED.finditer(question)))
@@ -386,12 +387,20 @@ def _countries() -> frozenset[str]:
 
 
 def is_country(name: str) -> bool:
-    """True when a question's name is a country's ("ecuador", "costa rica"; pycountry's names, without accents)."""
-    return fold(name).lower() in _countries()
+    """True when a question's name is a country's ("ecuador", "costa rica"; pycountry's names, without accents; "us"
+    and "uk" as debaters type them)."""
+    return fold(name).lower() in _countries() or name in _COUNTRY_SHORT
+
+
+_COUNTRY_SHORT = frozenset({"us", "uk"})
+_THE_COUNTRY = re.compile(r"\bthe (us|uk)\b(?!\s+(?:and|or)\b)")
+"""A country typed in lower case after "the" ("the us rate"): a name the answer must meet, read by its alias."""
 
 
 def _named(text: str, name: str) -> bool:
     """True when the text names it: any word of the name ("Luna" for "osiris luna"), or an acronym spelt out."""
+    if name in ACTOR_ALIASES:  # "us": "U.S.", "United States", "American"
+        return re.search(ACTOR_ALIASES[name], text) is not None
     parts = [p for p in name.split() if len(p) >= 3 and p not in _PARTICLES] or name.split()
     return any(has_word(text, part) or spelt_out(text, part) for part in parts)
 

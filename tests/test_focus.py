@@ -361,3 +361,11 @@ def test_a_month_is_no_place() -> None:
     assert focus.kind == "place"
     assert not meets(focus, "The raids took place in March and again in December.", question=q)
     assert meets(focus, "The raids took place in Soyapango in March.", question=q)
+
+
+def test_the_us_typed_in_lower_case_is_a_country_to_meet() -> None:
+    q = "what's the us homicide rate"
+    focus = focus_of(q, {}, str)
+    assert "us" in focus.names
+    assert not meets(focus, "El Salvador's homicide rate was 1.9 per 100,000.", question=q)
+    assert meets(focus, "The United States had a homicide rate of 5.7 per 100,000.", question=q)
