@@ -137,6 +137,54 @@ def test_an_attack_on_a_sides_people_speaks_for_the_other_side(corpus_index: Set
     assert [r.side for r in classify(texts[:3], ban, settings=corpus_index)] == ["con", "con", "pro"]
 
 
+def test_a_clearly_ill_thing_that_fell_is_read_as_the_fall() -> None:
+    from bot.debate.stance_model import SHIFT_BELOW, fallen, shift_fallen
+
+    texts = [
+        "Burglaries fell by half in the first year.",
+        "Burglaries fell, but only because the police stopped recording them.",
+        "Burglaries did not fall.",
+        "Street lights reduce burglaries.",
+        "The council has no answer to the drop in burglaries.",
+        "Ticket prices have dropped since the new line opened.",
+    ]
+    assert [fallen(t) for t in texts] == [
+        ["Burglaries"],
+        [],
+        [],
+        [],
+        ["burglaries"],
+        ["Ticket prices have"],
+    ]
+    ill = {"Burglaries": SHIFT_BELOW - 1.0, "burglaries": SHIFT_BELOW - 1.0, "Ticket prices have": SHIFT_BELOW + 1.0}
+    scored: list[list[str]] = []
+
+    def score(phrases: list[str]) -> np.ndarray:
+        scored.append(list(phrases))
+        return np.array([ill[p] for p in phrases])
+
+    raw = np.array([-3.0, -3.0, -3.0, -3.0, 5.0, -3.0])
+    out = shift_fallen(texts, raw, score)
+    # The fallen harm's own reading, reversed; never lower than the sentence's own; a thing not clearly ill is not.
+    assert out.tolist() == [-(SHIFT_BELOW - 1.0), -3.0, -3.0, -3.0, 5.0, -3.0]
+    assert scored == [sorted(ill)]  # one call for every phrase
+    assert shift_fallen(texts[2:4], raw[:2], score).tolist() == [-3.0, -3.0] and len(scored) == 1
+
+
+def test_the_favour_encoder_reads_a_fallen_harm_through_the_shifter(tmp_path: Path) -> None:
+    from bot.debate import favour
+    from bot.debate.stance_model import SHIFT_BELOW, fallen
+
+    encoder = favour.favour_encoder(make_settings(tmp_path))
+    assert encoder is not None
+    text = "Burglaries fell by half in the first year."
+    (phrase,) = fallen(text)
+    raw, alone = encoder.raw_logits([text, phrase]).tolist()
+    (shifted,) = encoder.logits([text]).tolist()
+    assert shifted == (max(raw, -alone) if alone < SHIFT_BELOW else raw)
+    assert encoder.logits(["Burglaries rose."]).tolist() == encoder.raw_logits(["Burglaries rose."]).tolist()
+
+
 def test_any_motion_without_contentions(corpus_index: Settings) -> None:
     motion = Motion("x", "We should ban smoking in public places")
     texts = ["Banning it saves lives.", "Smoking kills bystanders.", "Smokers have a right to choose."]

@@ -6,8 +6,10 @@ the installed base model (its weights' sha256 must match the one the file record
 under the model cache, exported to ONNX by the same code as the embedding model, and run on ONNX Runtime.
 
 The stance model (``bot.debate.stance_model``) adds this logit to its linear favour logit with weights fitted on
-held-out topics. Where the encoder cannot be had (the file or the base model missing, no torch for the one-time
-export), the stance model runs on its linear part alone, calibrated for that, and says so once in the log.
+held-out topics. A sentence that says a clearly ill thing fell ("Homicides fell from over a hundred per 100,000
+to under three") is read as the fall, not the harm: ``bot.debate.stance_model.shift_fallen``, on the encoder's own
+reading of the fallen phrase. Where the encoder cannot be had (the file or the base model missing, no torch for the
+one-time export), the stance model runs on its linear part alone, calibrated for that, and says so once in the log.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.debate.stance_model import shift_fallen
 from bot.errors import BotError
 from bot.files import file_lock, write_atomic
 from bot.settings import Settings, default_data_dir, get_settings
@@ -69,7 +72,11 @@ class FavourEncoder:
                 _LOG.warning("ignoring the favour cache %s (%s)", store, exc)
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
-        """Return one favour logit per text."""
+        """Return one favour logit per text, a clearly ill thing that fell read as the fall (``shift_fallen``)."""
+        return shift_fallen(texts, self.raw_logits(texts), self.raw_logits)
+
+    def raw_logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the encoder's own favour logit per text, no shifter applied."""
         with self._lock:
             known = {t: self._seen[t] for t in set(texts) if t in self._seen}
         missing = sorted(set(texts) - known.keys(), key=len)

@@ -26,7 +26,7 @@ import functools
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,6 +160,93 @@ def attacks(texts: Sequence[str]) -> np.ndarray:
         m = _ATTACK.search(text)
         if m:
             out[i] = 1.0 if m.group(1) else -1.0
+    return out
+
+
+# --- 1c. shifters: a harm that fell ---------------------------------------------------------------------------
+
+SHIFT_BELOW = -1.5
+"""A fallen thing is "clearly ill" when the favour encoder, reading it alone, scores it below this. On the design
+data (ArgQ dev topics, Claim Stance fit claims, rebut batches 1-5) every threshold from -1.0 to -2.0 reads the same;
+-2.5 loses "Homicides" (-2.3). Neutral phrases there score down to about -1.2 ("the month", "apartment blocks"),
+plain harms -1.8 to -3 ("extortion", "crime", "murders")."""
+
+_FALL = (
+    r"fell|fall(?:s|en|ing)?|dropped|drop(?:s|ping)?|declined|declin(?:es|ing)|plummet(?:s|ed|ing)?|plunged"
+    r"|plung(?:es|ing)|halved|shr[au]nk|shrinks|shrinking|collapsed|collaps(?:es|ing)|disappeared|disappear(?:s|ing)?"
+    r"|vanished|vanish(?:es|ing)?|ended|stopped|ceased|ceas(?:es|ing)|(?:went|goes|go|gone|came|come)\s+down"
+    r"|dwindled|dwindl(?:es|ing)|subsided|receded"
+    r"|(?:were|was|are|is|been|be)\s+(?:\w+ly\s+)?(?:reduced|cut|halved|eliminated|eradicated|wiped\s+out|ended"
+    r"|stopped|decreased|lowered)"
+)
+_FALLEN = re.compile(
+    rf"\b(?:{_FALL})(?=\s*(?:[,.;:!?)]|$|\d|(?:by|from|to|in|since|after|over|during|when|once|as|for|under|below|at"
+    r"|last|this|every|each|and|almost|nearly|steadily|further|again|overnight|altogether|entirely|\w+ly)\b))",
+    re.I,
+)
+"""A fall with no object: the sentence's end, a clause break, an amount or time, or an adverb follows
+("Homicides fell from ...", "bullying is reduced."), not "School uniforms decrease bullying", whose subject acts."""
+_FALL_NOUN = re.compile(r"\b(?:collapse|fall|drop|decline|reduction|decrease|plunge)\s+(?:in|of)\s+(.+)", re.I)
+_NOT_SO = re.compile(r"\b(?:not|never|no|nothing|n't|cannot|hardly|fail(?:s|ed)?\s+to)\s+(?:\w+\s+){0,2}$", re.I)
+_NOT_A_FALL = re.compile(r"\b(?:the|a|an|its|their|to|will|would|could|might|may|can|should|must)\s+$", re.I)
+_CLAUSE = re.compile(
+    r"[,;:.!?()]|\b(?:and|but|because|since|so|which|that|who|while|whereas|when|if|as|yet|once|after|though"
+    r"|although)\b",
+    re.I,
+)
+_PHRASE_END = re.compile(
+    r"[,;:.!?()]|\s(?:and|but|because|since|so|which|while|whereas|when|if|yet|by(?=\s+\d)|through|would|will|is|are"
+    r"|was|were|has|have|had|can|could|should|may|might|must|does|do|did|once|after|though|although)\s",
+    re.I,
+)
+_TURN = re.compile(r"^[^.!?]*?\b(?:but|because|yet|though|although|partly|at\s+the\s+(?:price|cost))\b", re.I)
+"""A fall whose own sentence then turns or explains it ("Crime fell, but at the price of due process", "Violence fell
+partly because ...") is not read as the sentence's point."""
+
+
+def fallen(text: str) -> list[str]:
+    """Return what the text says fell, dropped, declined or collapsed ("Homicides fell ..." -> "Homicides").
+
+    Only a fall without an agent counts: "X fell", "X was cut", "the collapse in X". "Y reduces X" is left to the
+    encoder, which reads it right as often as the shifted reading does on dev topics (it was trained on thousands).
+    A fall that is negated ("did not fall") or that its sentence turns ("but", "because") is not returned.
+    """
+    out = []
+    for m in _FALLEN.finditer(text):
+        before = text[: m.start()]
+        if _NOT_SO.search(before) or _NOT_A_FALL.search(before) or _TURN.search(text[m.end() :]):
+            continue
+        start = max((b.end() for b in _CLAUSE.finditer(before)), default=0)
+        out.append(" ".join(before[start:].split()[-6:]))
+    for m in _FALL_NOUN.finditer(text):
+        if _NOT_SO.search(text[: m.start()]):
+            continue
+        rest = m.group(1)
+        end = _PHRASE_END.search(" " + rest)
+        phrase = rest[: max(0, end.start() - 1)] if end else rest
+        if not _TURN.search(rest[len(phrase) :]):
+            out.append(" ".join(phrase.split()[:6]))
+    return [p for p in out if re.search(r"[a-z]{3}", p, re.I)]
+
+
+def shift_fallen(texts: Sequence[str], logits: np.ndarray, score: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+    """Return favour logits where a text that says a clearly ill thing fell speaks at least as well as that thing
+    speaks ill: ``max(logit, -score(thing))`` when ``score(thing) < SHIFT_BELOW``.
+
+    "Homicides fell from over a hundred per 100,000 people to under three" reads -4.2 to the encoder, which reads
+    the harm, not its direction; "Homicides" alone reads -2.3, so the sentence reads +2.3. A shifter (Bar-Haim et
+    al., EACL 2017), on the encoder's own reading of the phrase: no word list of harms. ``score`` is the encoder.
+    """
+    found = [fallen(t) for t in texts]
+    phrases = sorted({p for f in found for p in f})
+    if not phrases:
+        return logits
+    ill = dict(zip(phrases, score(phrases).tolist(), strict=True))
+    out = np.array(logits, dtype=np.float64)
+    for i, f in enumerate(found):
+        worst = min((ill[p] for p in f), default=0.0)
+        if worst < SHIFT_BELOW:
+            out[i] = max(out[i], -worst)
     return out
 
 
