@@ -10,7 +10,9 @@ files in ``bot/data``. It has three parts, each a linear model, so it runs in mi
 2. *Favour*: does the passage speak well (+) or ill (-) of the motion's subject? A logistic model over the passage's
    MiniLM embedding and its word uni/bigrams (TF-IDF). Trained with labels ``stance * polarity``, so one model serves
    every motion; the passage's side is ``favour * polarity``. This is the target / sentiment decomposition of IBM's
-   claim-stance work (Bar-Haim et al., EACL 2017), minus the contrast relation it could not learn here.
+   claim-stance work (Bar-Haim et al., EACL 2017), minus the contrast relation it could not learn here. One of
+   their sentiment *shifters* is read (``shift_fallen``): a sentence that says a clearly ill thing fell
+   ("Homicides fell ...") speaks at least as well as that thing, read alone, speaks ill.
 3. *Argument*: is the passage an argument at all (evidence for or against a side) or neutral reporting? A logistic
    model over the embedding and its cosine to the motion.
 
