@@ -82,12 +82,14 @@ def test_rebut_reads_the_side_or_abstains(rebuttals: dict[str, Rebuttal]) -> Non
     assert len(wrong) <= 0.08 * len(seen)
 
 
-@pytest.mark.parametrize(("batch", "most_wrong"), [(4, 3), (5, 4)])
+@pytest.mark.parametrize(("batch", "most_wrong"), [(4, 3), (5, 4), (6, 5)])
 def test_rebut_on_a_held_out_batch(rebuttals: dict[str, Rebuttal], batch: int, most_wrong: int) -> None:
-    """Batches 4 and 5 were each run once and changed nothing. Batch 4 measured 11 right, 6 unsure, 3 wrong of 20,
-    far under the batches the rules were written from. Batch 5 was given batch 4's floor before it was run and
-    missed it: 11 right, 5 unsure, 4 wrong. Each floor is now what its batch measured (a regression guard, not
-    the goal), and the README gives both figures."""
+    """Batches 4, 5 and 6 were each run once and changed nothing. Batch 4 measured 11 right, 6 unsure, 3 wrong of
+    20, far under the batches the rules were written from. Batch 5 was given batch 4's floor before it was run and
+    missed it: 11 right, 5 unsure, 4 wrong (12 / 4 / 4 since the shifter, which was designed with it in view).
+    Batch 6 was written and committed before the shifter was designed and run once after it: 14 right, 1 unsure,
+    5 wrong (13 / 2 / 5 with the encoder's raw reading). Each floor is what its batch measured (a regression
+    guard, not the goal), and the README gives the figures."""
     held_out = [a for a in ARGUMENTS if a.get("batch", 1) == batch]
     right, _, wrong = _rebut_readings(held_out, rebuttals)
     assert right >= 0.5 * len(held_out)
@@ -98,7 +100,7 @@ def test_rebut_on_a_held_out_batch(rebuttals: dict[str, Rebuttal], batch: int, m
     strict=True,
     reason="Known gap (README, 'Judgement'): an argument that attacks a named group ('human rights groups "
     "exaggerate') or the other side's alternative ('soft policies failed') in ill words is read by its words, so "
-    "5 of the first 68 are read backwards, 3 of held-out batch 4 and 4 of held-out batch 5.",
+    "5 of the first 68 are read backwards, 3 of held-out batch 4, 4 of held-out batch 5 and 5 of held-out batch 6.",
 )
 def test_rebut_meets_the_issue_goal(rebuttals: dict[str, Rebuttal]) -> None:
     right, _, wrong = _rebut_readings(ARGUMENTS, rebuttals)
