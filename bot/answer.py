@@ -210,6 +210,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
                 contexts[c.passage],
                 source_text(passages[c.passage].source_id, settings) if focus.names or focus.actors else "",
                 f"{passages[c.passage].title} {passages[c.passage].date}",
+                _by(passages[c.passage], entries),
             )
             for c, b in zip(cands, before, strict=True)
         ],
@@ -282,6 +283,11 @@ def _context(p: Passage, sources: dict[str, Any]) -> str:
     month = MONTHS[int(p.date[5:7]) - 1] if re.match(r"\d{4}-(0[1-9]|1[0-2])", p.date) else ""
     author = sources.get(p.source_id, {}).get("meta", {}).get("author", "")
     return f"{p.text} {p.title} {p.publisher} {author} {p.date} {month}"
+
+
+def _by(p: Passage, sources: dict[str, Any]) -> str:
+    """Return who wrote a passage's source: its publisher and author (for "what did X say" questions)."""
+    return f"{p.publisher} {sources.get(p.source_id, {}).get('meta', {}).get('author', '')}"
 
 
 MONTHS = "January February March April May June July August September October November December".split()

@@ -417,6 +417,7 @@ def meets(
     passage: str = "",
     source: str = "",
     published: str = "",
+    by: str = "",
 ) -> bool:
     """Return True when ``sentence`` can answer the question.
 
@@ -457,7 +458,9 @@ def meets(
         return False
     if focus.said and not any(has_word(near, w) for w in focus.said):
         return False
-    if focus.speaker and not speaks(f"{before} {sentence}", focus.speaker):
+    # Whose words: reported as the speaker's in the sentence or the one before, or the speaker's own publication
+    # (``by``: its publisher and author), where every sentence is theirs ("The office said ..." in a UN release).
+    if focus.speaker and not (speaks(f"{before} {sentence}", focus.speaker) or _named(by, focus.speaker[-1])):
         return False
     of_them = ASKS_SHARE.search(question) and SHARE_OF_THEM.search(sentence)
     if focus.counted and not counts(near, focus.counted) and not of_them:

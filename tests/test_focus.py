@@ -329,6 +329,13 @@ def test_what_someone_said_must_be_reported_as_their_words() -> None:
     assert speaks("The Justice Department called it an administrative error.", ("doj",))  # an alias
     focus = focus_of(q, {}, str)
     assert not meets(focus, "Cristosal built its count from 3,642 complaints.", question=q)
+    # In the speaker's own publication every sentence is theirs: "the office" in a UN release speaks for the UN.
+    un = "what does the un say the detentions were based on"
+    assert speaker_of(un) == ("un",)
+    said = "The office said the detentions appeared to rest on crude profiling."
+    release = "The UN human rights office briefed the press in Geneva."  # the passage names the UN
+    assert not meets(focus_of(un, {}, str), said, question=un, passage=release, by="Amnesty International")
+    assert meets(focus_of(un, {}, str), said, question=un, passage=release, by="UN Human Rights Office (OHCHR)")
     assert meets(focus, "The 265 deaths were natural, the attorney general told reporters.", question=q)
 
 
