@@ -341,6 +341,8 @@ def speaks(text: str, speaker: tuple[str, ...]) -> bool:
         re.search(rf"\b{head}\b[^.;]{{0,120}}?\b(?:{_REPORTS})\b", body, re.I)
         or re.search(rf"\b(?:{_REPORTS}|according\s+to)\b[^.;]{{0,60}}?\b{head}", body, re.I)
         or re.search(rf"\b{head}['’]s\s+(?:{_OWN_WORDS})\b", body, re.I)
+        # "Bukele spoke at the UN. He said ...": a pronoun carries the speaker on into the next sentence.
+        or re.search(rf"(?i:\b{head}\b)[^.;]*[.;]\s+(?:He|She|They|It)\s+(?:\w+ly\s+|also\s+)?(?:{_REPORTS})\b", body)
     )
 
 

@@ -327,6 +327,8 @@ def test_what_someone_said_must_be_reported_as_their_words() -> None:
     assert speaks("The attorney general said the count was false.", ("attorney", "general"))
     assert speaks("According to the attorney general, the count was false.", ("attorney", "general"))
     assert speaks("The Justice Department called it an administrative error.", ("doj",))  # an alias
+    assert speaks("Bukele spoke at the UN. He said the country had changed.", ("bukele",))  # a pronoun carries it
+    assert not speaks("Bukele spoke at the UN. Critics said the country had not changed.", ("bukele",))
     focus = focus_of(q, {}, str)
     assert not meets(focus, "Cristosal built its count from 3,642 complaints.", question=q)
     # In the speaker's own publication every sentence is theirs: "the office" in a UN release speaks for the UN.
