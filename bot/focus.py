@@ -339,7 +339,7 @@ def speaks(text: str, speaker: tuple[str, ...]) -> bool:
     body = fold(text)
     return bool(
         re.search(rf"\b{head}\b[^.;]{{0,120}}?\b(?:{_REPORTS})\b", body, re.I)
-        or re.search(rf"\b(?:{_REPORTS}|according\s+to)\b[^.;]{{0,60}}?\b{head}", body, re.I)
+        or re.search(rf"\b(?:{_SAID_BY}|according\s+to)\s+(?:[^.;]{{0,40}}?\s)?{head}", body, re.I)
         or re.search(rf"\b{head}['’]s\s+(?:{_OWN_WORDS})\b", body, re.I)
         # "Bukele spoke at the UN. He said ...": a pronoun carries the speaker on into the next sentence.
         or re.search(rf"(?i:\b{head}\b)[^.;]*[.;]\s+(?:He|She|They|It)\s+(?:\w+ly\s+|also\s+)?(?:{_REPORTS})\b", body)
@@ -347,6 +347,8 @@ def speaks(text: str, speaker: tuple[str, ...]) -> bool:
 
 
 _OWN_WORDS = "view|words|statement|remarks|comments|reply|response|position"
+_SAID_BY = "said|says|added|adds|noted|notes|wrote|writes|argued|argues|explained|explains|recalled|concluded|warned"
+"""Verbs whose speaker may follow them ("said Giles"); "told the court" or "urged the UN" name whom they address."""
 
 
 def _constraining(
