@@ -315,7 +315,10 @@ _REPORTS = (
     r"|insisted|insists|maintained|maintains|denied|denies|rejected|rejects|dismissed|dismisses|asserted|asserts"
     r"|explained|explains|recalled|recalls|acknowledged|admitted|confirmed|confirms|criticised|criticized|praised"
     r"|accused|accuses|defended|defends|called|urged|urges|asked|asks"
+    r"|ruled|rules|ordered|orders|decided|decides|declared|declares|upheld|upholds|refused|refuses|blocked|blocks"
+    r"|found|finds|held\s+that|holds\s+that"
 )
+"""How a speaker's words are reported, a court's or body's decisions among them ("the Supreme Court refused ...")."""
 
 
 def speaker_of(question: str) -> tuple[str, ...]:

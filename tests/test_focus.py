@@ -330,6 +330,7 @@ def test_what_someone_said_must_be_reported_as_their_words() -> None:
     assert speaks("Bukele spoke at the UN. He said the country had changed.", ("bukele",))  # a pronoun carries it
     assert speaks("The figures were false, said Giles.", ("giles",))
     assert not speaks("The Justice Department told the Supreme Court it was an error.", ("supreme", "court"))
+    assert speaks("The Supreme Court refused to set aside the order.", ("supreme", "court"))  # a court decides
     assert not speaks("Bukele spoke at the UN. Critics said the country had not changed.", ("bukele",))
     focus = focus_of(q, {}, str)
     assert not meets(focus, "Cristosal built its count from 3,642 complaints.", question=q)
