@@ -170,7 +170,6 @@ def counted_noun(question: str) -> str:
     return "" if head in GENERIC or len(head) < 3 else head
 
 
-@functools.lru_cache(maxsize=256)
 def has_word(text: str, word: str) -> bool:
     """True when the text holds the word or a form of it (same first five letters, or the whole word if shorter),
     accents aside."""

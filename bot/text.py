@@ -6,6 +6,7 @@ passages, citations and cards rests on ``split_sentences``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -96,6 +97,7 @@ def stem(token: str) -> str:
     return token
 
 
+@functools.lru_cache(maxsize=256)
 def fold(text: str) -> str:
     """Return the text without accents ("Jurídico" -> "Juridico"), so a name matches however it is spelt."""
     if text.isascii():
