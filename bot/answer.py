@@ -29,10 +29,10 @@ from bot.focus import (
     DECISIVE_MIN_COSINE,
     Focus,
     decisive,
+    expanded_before,
     focus_of,
     gives_strongly,
     meets,
-    question_kind,
     refers_back,
 )
 from bot.followup import History, _standalone
@@ -188,7 +188,8 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     t0 = time.perf_counter()
     query, asked = expand_shorthand(query), expand_shorthand(question)  # "ppl" -> "people": the sources' words
     passages = prefer_originals(retrieve(query, k, sources=sources, settings=settings), settings)
-    passages = _with_definition(passages, asked, sources, settings)
+    focus = focus_of(asked, index_idf(settings), stem, index_names(settings))
+    passages = _with_definition(passages, focus, sources, settings)
     t1 = time.perf_counter()
     cands = candidate_sentences(passages)
     vectors = candidate_vectors(cands, passages, settings)
@@ -196,7 +197,6 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     cosines = vectors @ qvec if cands else np.zeros(0, dtype=np.float32)
     terms = term_weights(query, settings)
     covs = np.array([coverage(terms, c.text) for c in cands], dtype=np.float32)
-    focus = focus_of(asked, index_idf(settings), stem, index_names(settings))
     before = _previous(cands)
     entries = load_manifest(settings).sources
     contexts = [_context(p, entries) for p in passages]
@@ -249,21 +249,18 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
 
 
 def _with_definition(
-    passages: list[Passage], question: str, sources: list[str] | None, settings: Settings
+    passages: list[Passage], focus: Focus, sources: list[str] | None, settings: Settings
 ) -> list[Passage]:
     """Put first the passage that spells out the acronym an expansion question asks about ("what does iachr stand
     for"), when the retrieved ones do not: the sentence that defines it ("The Inter-American Commission on Human
     Rights released ...") resembles the question little and may not even use the acronym. It is looked for in the
     sources of the retrieved passages."""
-    if question_kind(question) != "expansion":
+    acronym = focus.acronym
+    if focus.kind != "expansion" or not acronym:
         return passages
-    acronym = focus_of(question, {}, stem).acronym
-    if not acronym:
-        return passages
-    pattern = re.compile(rf"[A-Z][\w’'-]+(?:\s+[\w’'-]+){{1,8}}\s*\(\s*{re.escape(acronym)}\s*\)")
 
     def definition(text: str) -> re.Match[str] | None:
-        return pattern.search(text) or spelling_out(text, acronym.lower())
+        return expanded_before(text, acronym) or spelling_out(text, acronym.lower())
 
     if any(definition(p.text) for p in passages):
         return passages
@@ -281,8 +278,7 @@ def _context(p: Passage, sources: dict[str, Any]) -> str:
     """Return what a sentence's passage says about it: its text, its source's title, publisher, author and date
     (``sources``: the manifest's entries)."""
     month = MONTHS[int(p.date[5:7]) - 1] if re.match(r"\d{4}-(0[1-9]|1[0-2])", p.date) else ""
-    author = sources.get(p.source_id, {}).get("meta", {}).get("author", "")
-    return f"{p.text} {p.title} {p.publisher} {author} {p.date} {month}"
+    return f"{p.text} {p.title} {_by(p, sources)} {p.date} {month}"
 
 
 def _by(p: Passage, sources: dict[str, Any]) -> str:

@@ -145,8 +145,7 @@ def months_in(text: str) -> set[str]:
 
 def _dated_months(published: str) -> set[str]:
     """Return the month of an ISO date in the source's title and date ("2025-05-16" -> "may")."""
-    names = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-    return {names[int(m.group(1)) - 1] for m in re.finditer(r"\b(?:19|20)\d\d-(0[1-9]|1[0-2])-\d\d\b", published)}
+    return {_MONTHS[int(m.group(1)) - 1] for m in re.finditer(r"\b(?:19|20)\d\d-(0[1-9]|1[0-2])-\d\d\b", published)}
 
 
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -519,13 +518,20 @@ _SITED = re.compile(
 _PLACE_WORDS = frozenset("town city country department region place state located where".split())
 
 
+def expanded_before(text: str, acronym: str) -> re.Match[str] | None:
+    """Return where the text spells an acronym out just before it in brackets ("the Centre for the Confinement of
+    Terrorism (CECOT)"), or None."""
+    return re.search(rf"[A-Z][\w’'-]+(?:\s+[\w’'-]+){{1,8}}\s*\(\s*{re.escape(acronym)}\s*\)", text)
+
+
 def decisive(focus: Focus, sentence: str, before: str, question: str) -> bool:
     """Return True when the sentence answers by its form alone: an acronym spelled out beside it, or a place named
     for the very thing the question asks about ("This prison is in Tecoluca" after a sentence naming CECOT)."""
     if focus.kind == "expansion" and focus.acronym:
         acr = re.escape(focus.acronym)
         return bool(
-            re.search(rf"[A-Z][\w’'-]+(?:\s+[\w’'-]+){{1,8}}\s*\(\s*{acr}\s*\)|\b{acr}\s*\(\s*[A-Z]", sentence)
+            expanded_before(sentence, focus.acronym)
+            or re.search(rf"\b{acr}\s*\(\s*[A-Z]", sentence)
             or re.search(rf"\b{acr}\b[^.]{{0,20}}\b(?:stands?|short) for\b", sentence)
             or spelt_out(sentence, focus.acronym.lower())
         )
