@@ -273,7 +273,6 @@ def format_external(result: dict[str, Any]) -> str:
             f"confident half {r['accuracy_confident_half']:.3f}  when sure {r['accuracy_when_sure']} "
             f"({r['share_sure']:.0%} of items)  majority {r['majority_baseline']:.3f}"
         )
-    for name, r in result["pro_con"].items():
         parts = [f"{k} {v['accuracy']:.3f} (n={v['n']})" for k, v in r.get("by_target_relation", {}).items()]
         if parts:
             lines.append(f"         {name:<22} by target relation: " + ", ".join(parts))
