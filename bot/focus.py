@@ -313,7 +313,7 @@ _REPORTS = (
     r"|noted|notes|added|adds|described|describes|wrote|writes|warned|warns|replied|responded|concluded|concludes"
     r"|insisted|insists|maintained|maintains|denied|denies|rejected|rejects|dismissed|dismisses|asserted|asserts"
     r"|explained|explains|recalled|recalls|acknowledged|admitted|confirmed|confirms|criticised|criticized|praised"
-    r"|accused|accuses|defended|defends|called|urged|urges|asked|asks"
+    r"|accused|accuses|defended|defends|urged|urges|asked|asks"
     r"|ruled|rules|ordered|orders|decided|decides|declared|declares|upheld|upholds|refused|refuses|blocked|blocks"
     r"|found|finds|held\s+that|holds\s+that"
 )
