@@ -219,7 +219,9 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     # Only a sentence that gives the kind of answer asked for, and meets the question's years and specific words,
     # can make the question answerable: the nearest sentence is not an answer by being near.
     check = answerability(cosines[fits], covs[fits], unknown_terms(query, settings), settings)
-    foreign = bool(foreign_terms(check.unknown, index_idf(settings)))
+    # Only in a figure question: "how many were pardoned" asks for a measure no source takes, while a word of the
+    # debater's own in "what excuse did the assembly give" is more often a paraphrase of the source's ("justifying").
+    foreign = focus.kind in ("number", "year") and bool(foreign_terms(check.unknown, index_idf(settings)))
     if check.answerable and foreign:
         # A word no source uses ("escaped") is what the question is about: the nearest figure is not its answer.
         check = replace(check, answerable=bool((cosines[fits] >= FOREIGN_MIN_COSINE).any()))

@@ -27,7 +27,7 @@ _SHARE = re.compile(
 _ASKS_MONEY = re.compile(
     r"\bhow much (money|\w+ )?(did|does|do|was|is|were|will|would)?\b.*\b(pay|paid|cost|spend|spent|charge|earn|"
     r"receive|fund|budget|worth|give|gave|owe|invest)|\bwhat (was|is|were|are)? ?(the )?(cost|price|fee|budget|"
-    r"salary|fine)\b|\bhow much (money|funding)\b",
+    r"salary|fine)\b|\bhow much (?:[\w-]+ )?(money|funding|cash)\b",
     re.I,
 )
 _MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
@@ -72,7 +72,29 @@ def gives_figure(sentence: str, question: str) -> bool:
         return False
     if ASKS_SHARE.search(question) and not _SHARE.search(text):
         return False
-    return not (_ASKS_MONEY.search(question) and not _MONEY.search(text))
+    if _ASKS_MONEY.search(question) and not _MONEY.search(text):
+        return False
+    # "per day" is not answered by a figure "a year": a sentence whose figure has another unit of time.
+    asked, given = _units(question), _units(sentence)
+    return not (asked and given and not asked & given)
+
+
+_PER_UNIT = re.compile(
+    r"\b(?:per|a|an|each|every)\s+(day|week|month|year)\b(?!\s+(?:ago|later|earlier|before|after|in\b))"
+    r"|\b(daily|weekly|monthly|yearly|annual|annually|a\s+night|nightly)\b",
+    re.I,
+)
+_UNIT_OF = {"daily": "day", "nightly": "day", "weekly": "week", "monthly": "month", "yearly": "year", "annual": "year"}
+
+
+def _units(text: str) -> set[str]:
+    """Return the units of time a text gives rates by ("per day", "a year", "annually" -> day, year)."""
+    out = set()
+    for m in _PER_UNIT.finditer(text):
+        word = (m.group(1) or m.group(2)).lower()
+        word = "year" if word == "annually" else "day" if word.endswith("night") else word
+        out.add(_UNIT_OF.get(word, word))
+    return out
 
 
 _DAY_MONTH = re.compile(

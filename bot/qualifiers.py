@@ -121,7 +121,11 @@ def event_verb(question: str) -> str:
     """Return the participle a "how many ... were/have been <verb>" question asks about, or ""."""
     m = _EVENT.search(question)
     verb = (m.group(1) or m.group(2)).lower() if m else ""
-    return "" if verb in GENERIC else verb
+    return "" if verb in GENERIC or verb in _NOT_PARTICIPLES else verb
+
+
+_NOT_PARTICIPLES = frozenset("down own town brown crown gown need red hundred bed seed speed".split())
+"""Words with a participle's ending that are none ("were down to disease")."""
 
 
 _PAST_OF = dict(
@@ -352,14 +356,29 @@ def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> 
     if asked:
         rest = question[asked.end() :].split()
         second = rest[0].lower() if rest else ""
-        words = [asked.group(1).lower()] + ([second] if stem(second) in names or second in _INSTITUTIONS else [])
+        joined = stem(second) in names or second in _INSTITUTIONS
+        words = [asked.group(1).lower()] + ([second] if joined else [])
         words = [_POSSESSIVE_S.sub("", w) for w in words if w not in ("el", "la")]
-        if words and words[0] not in _NOT_ACTORS and words[0] not in GENERIC:
+        # Only who reports or counts is an actor ("did amnesty count", "did the un say"); the subject of any other
+        # verb is what the question is about ("why did killings go up", "what did carolina get").
+        counting = re.match(r"\W*how (?:many|much)\b", question, re.I) is not None  # the figure is X's
+        reports = counting or any(_REPORTING.fullmatch(w.lower()) for w in rest[1 if joined else 0 :][:5])
+        if words and words[0] not in _NOT_ACTORS and words[0] not in GENERIC and reports:
             found.append(tuple(words))
     return tuple(dict.fromkeys(a for a in found if a))
 
 
 _POSSESSIVE_S = re.compile(r"['’]s?$")
+_REPORTING = re.compile(
+    r"(?:say|said|count|report|record|document|estimat|find|found|regist|tall[yi]|list|cite|give|gave|put|call"
+    r"|describ|claim|conclud|note|warn|write|wrote|think|thought|believe|argue|tell|told|state|announce|confirm"
+    r"|class|classif[yi]|consider|attribute|blame|identif[yi]|verif[yi]|label|deem|rate|rank|measure|survey|poll"
+    r"|interview|reveal|show|publish|detail|mention|quote|calculate|compile|log|track|name|mean|expect|predict"
+    r"|project|forecast|insist|admit|accept|acknowledge|den[yi]|reject|dispute|see|saw|view|rule|order|decide"
+    r"|declare|make|made)(?:e|s|d|ed|es|ing)?",
+    re.I,
+)
+"""The verbs after "did X" that make X the one a figure or view is attributed to (by their first letters)."""
 
 
 def named_actor(text: str, actor: Sequence[str]) -> bool:

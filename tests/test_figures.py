@@ -37,3 +37,13 @@ def test_a_span_of_time_counts_nothing_unless_time_is_asked() -> None:
     assert not gives_figure("It assessed the first six months of the emergency.", "how many members were on the run")
     assert gives_figure("It jailed 53,000 people in six months.", "how many people were jailed")
     assert gives_figure("It lasted two years.", "how many years did it last")
+
+
+def test_a_rate_by_another_unit_of_time_or_a_sum_that_is_no_money_is_no_answer() -> None:
+    per_day = "how much does it cost to keep one inmate per day"
+    assert not gives_figure("The prison system costs $200 million a year.", per_day)
+    assert gives_figure("Each inmate costs $4 a day to keep.", per_day)
+    assert gives_figure("Keeping an inmate costs $4.", per_day)
+    money = "how much extortion money has been seized"
+    assert not gives_figure("About 60,000 gang members had been arrested.", money)
+    assert gives_figure("Police seized $1.2 million in extortion payments.", money)

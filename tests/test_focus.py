@@ -36,6 +36,8 @@ from bot.settings import Settings
         ("what prison sentence did the minister receive", "number"),
         ("what fraction of the dead were under 40", "number"),
         ("which 3 gangs did the government negotiate with", "list"),
+        ("which court has to work out how much notice the men are owed", "person"),
+        ("how many deaths were down to disease", "number"),
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:
@@ -381,3 +383,36 @@ def test_the_us_typed_in_lower_case_is_a_country_to_meet() -> None:
     assert "us" in focus.names
     assert not meets(focus, "El Salvador's homicide rate was 1.9 per 100,000.", question=q)
     assert meets(focus, "The United States had a homicide rate of 5.7 per 100,000.", question=q)
+
+
+def test_only_who_reports_or_counts_is_an_actor() -> None:
+    from bot.qualifiers import actors, event_verb
+
+    names = frozenset({"amnesty", "carolina"})
+    assert actors("what did amnesty say about the prisons", names, str) == (("amnesty",),)
+    assert actors("how many deaths did amnesty count", names, str) == (("amnesty",),)
+    assert actors("why did killings go up in the region", names, str) == ()
+    assert actors("what did carolina get after the hearing", names, str) == ()
+    assert event_verb("how many of the deaths were down to disease") == ""
+    assert event_verb("how many prisoners were released") == "released"
+
+
+def test_a_role_is_met_by_the_name_the_source_gives_its_holder() -> None:
+    focus = focus_of("how old is the gang problem acc to the security minister", {}, str)
+    assert focus.actors == (("security", "minister"),)
+    sentence = "Villatoro said a phenomenon about 30 years old could not change in eight months."
+    source = "The outlet reported that Security Minister Gustavo Villatoro confirmed the drop. " + sentence
+    assert meets(focus, sentence, question="how old", source=source)
+    assert not meets(focus, sentence, question="how old", source="Gustavo Villatoro, a lawyer. " + sentence)
+
+
+def test_a_name_with_a_particle_is_met_only_whole() -> None:
+    focus = Focus("number", (), (), names=("san salvador",))
+    assert not meets(focus, "El Salvador had a homicide rate of 2.4 in 2023.", question="q", source="x")
+    assert meets(focus, "San Salvador had a homicide rate of 2.4 in 2023.", question="q", source="x")
+
+
+def test_a_cause_may_be_tied_to_or_linked_to() -> None:
+    focus = Focus("reason", (), ())
+    assert meets(focus, "In Saint Lucia the rise was tied to turf wars.", question="why did killings rise")
+    assert not meets(focus, "In Saint Lucia killings rose by a third.", question="why did killings rise")
