@@ -61,7 +61,7 @@ from bot.retrieval import (
     unknown_terms,
 )
 from bot.settings import Settings, get_settings
-from bot.text import is_sentence, split_sentences
+from bot.text import fold, is_sentence, split_sentences
 from bot.types import Answer, Citation, Passage, SentenceCheck
 
 LEXICAL_WEIGHT = 0.3
@@ -189,7 +189,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     query, asked = expand_shorthand(query), expand_shorthand(question)  # "ppl" -> "people": the sources' words
     passages = prefer_originals(retrieve(query, k, sources=sources, settings=settings), settings)
     focus = focus_of(asked, index_idf(settings), stem, index_names(settings))
-    passages = _with_definition(passages, focus, sources, settings)
+    passages = _with_author(_with_definition(passages, focus, sources, settings), asked, settings)
     t1 = time.perf_counter()
     cands = candidate_sentences(passages)
     vectors = candidate_vectors(cands, passages, settings)
@@ -226,11 +226,11 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
         # A word no source uses ("escaped") is what the question is about: the nearest figure is not its answer.
         check = replace(check, answerable=bool((cosines[fits] >= FOREIGN_MIN_COSINE).any()))
     sure = np.zeros(len(cands), dtype=bool)
-    if focus.kind in ("expansion", "place"):  # a sentence that answers by its form alone (bot.focus.decisive)
+    if focus.kind in ("expansion", "place", "person", "other"):  # answers by its form alone (bot.focus.decisive)
         sure = np.array(
             [
                 bool(fits[i])
-                and (focus.kind == "expansion" or float(cosines[i]) >= DECISIVE_MIN_COSINE)
+                and (focus.kind in ("expansion", "other") or float(cosines[i]) >= DECISIVE_MIN_COSINE)
                 and decisive(focus, c.text, cands[b].text if b >= 0 else "", asked)
                 for i, (c, b) in enumerate(zip(cands, before, strict=True))
             ],
@@ -266,13 +266,38 @@ def _with_definition(
 
     if any(definition(p.text) for p in passages):
         return passages
-    for sid in dict.fromkeys(p.source_id for p in passages):
+    # The retrieved passages' sources first, then any other: an acronym no source uses ("idb") is found by its
+    # spelling out alone.
+    others = [sid for sid in load_manifest(settings).sources if sid not in {p.source_id for p in passages}]
+    for sid in [*dict.fromkeys(p.source_id for p in passages), *others]:
         found = definition(source_text(sid, settings))
         if found is None:
             continue
         there = [p for p in all_passages(settings, [sid]) if p.start <= found.start() and found.end() <= p.end]
         if there:
             return there[:1] + passages[: max(len(passages) - 1, 1)]
+    return passages
+
+
+_ASKS_AUTHOR = re.compile(r"^\W*who\s+(?:wrote|authored|penned|co-?wrote|(?:is|was|are|were)\s+the\s+authors?)\b", re.I)
+
+
+def _with_author(passages: list[Passage], question: str, settings: Settings) -> list[Passage]:
+    """Put first, for "who wrote ...", the passage of the best retrieved source that names its author (from the
+    front matter's ``author``): the text introduces its authors once, in a passage that need not resemble the
+    question."""
+    if not _ASKS_AUTHOR.search(question) or not passages:
+        return passages
+    entries = load_manifest(settings).sources
+    for sid in dict.fromkeys(p.source_id for p in passages):
+        author = str(entries.get(sid, {}).get("meta", {}).get("author", "") or "")
+        surnames = [part.split()[-1] for part in re.split(r",|\band\b|&", author) if part.split()]
+        if not surnames:
+            continue
+        for p in all_passages(settings, [sid]):
+            if any(fold(n).lower() in fold(p.text).lower() for n in surnames):
+                return [p, *[q for q in passages if q.id != p.id][: max(len(passages) - 1, 1)]]
+        return passages
     return passages
 
 

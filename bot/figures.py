@@ -74,11 +74,14 @@ def gives_figure(sentence: str, question: str) -> bool:
         return False
     if _ASKS_MONEY.search(question) and not _MONEY.search(text):
         return False
+    if re.search(r"\bhow old\b", question, re.I) and not _AGE.search(text):  # an age, not any figure
+        return False
     # "per day" is not answered by a figure "a year": a sentence whose figure has another unit of time.
     asked, given = _units(question), _units(sentence)
     return not (asked and given and not asked & given)
 
 
+_AGE = re.compile(r"\byears?[- ]old\b|\baged?\b|\bages\b|\bold\b", re.I)
 _PER_UNIT = re.compile(
     r"\b(?:per|a|an|each|every)\s+(day|week|month|year)\b(?!\s+(?:ago|later|earlier|before|after|in\b))"
     r"|\b(daily|weekly|monthly|yearly|annual|annually|a\s+night|nightly)\b",

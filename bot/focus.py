@@ -7,8 +7,9 @@ it gives that kind of answer and meets every constraint, in itself, in the sente
 refer back to) or, for names and years, in its passage and source. Retrieval finds the right passage; this decides
 whether the nearest sentence is an answer or only nearby, so the bot refuses rather than serving the 2024 count to a
 question about 2019, or El Salvador's homicides to a question about Honduras. A few sentences answer by their form
-alone (``decisive``): an acronym spelled out beside it, or "X is in Tecoluca" for where X is. What the question's
-qualifiers require (what it counts, what happened to it, what a rate measures) is in ``bot.qualifiers``.
+alone (``decisive``): an acronym spelled out beside it, "X is in Tecoluca" for where X is, "its director, Y" for
+who holds a role, "X, the research unit of ..." for what X is. What the question's qualifiers require (what it
+counts, what happened to it, what a rate measures) is in ``bot.qualifiers``.
 
 The rules are plain English patterns, not topic words. They were designed on the eval set's dev split and the
 figures are reported on its test split; the refusal thresholds are calibrated on dev (``python -m bot eval
@@ -413,7 +414,7 @@ _THE_COUNTRY = re.compile(r"\bthe (us|uk)\b(?!\s+(?:and|or)\b)")
 """A country typed in lower case after "the" ("the us rate"): a name the answer must meet, read by its alias."""
 
 
-def _named(text: str, name: str) -> bool:
+def named_in(text: str, name: str) -> bool:
     """True when the text names it: any word of the name ("Luna" for "osiris luna"), or an acronym spelt out."""
     if name in ACTOR_ALIASES:  # "us": "U.S.", "United States", "American"
         return re.search(ACTOR_ALIASES[name], text) is not None
@@ -466,7 +467,7 @@ def meets(
         if not own and not set(focus.months) <= months_in(f"{before} {passage} {published}") | _dated_months(published):
             return False
     if any(y not in (issued if y in focus.published else dated) for y in focus.years) or any(
-        not (_named(where, n) or (not is_country(n) and _named(source, n))) for n in focus.names
+        not (named_in(where, n) or (not is_country(n) and named_in(source, n))) for n in focus.names
     ):
         return False
     if any(not _attributed(a, where, source) for a in focus.actors):
@@ -478,7 +479,7 @@ def meets(
         return False
     # Whose words: reported as the speaker's in the sentence or the one before, or the speaker's own publication
     # (``by``: its publisher and author), where every sentence is theirs ("The office said ..." in a UN release).
-    if focus.speaker and not (speaks(f"{before} {sentence}", focus.speaker) or _named(by, focus.speaker[-1])):
+    if focus.speaker and not (speaks(f"{before} {sentence}", focus.speaker) or named_in(by, focus.speaker[-1])):
         return False
     of_them = ASKS_SHARE.search(question) and SHARE_OF_THEM.search(sentence)
     if focus.counted and not counts(near, focus.counted) and not of_them:
@@ -530,6 +531,18 @@ _SITED = re.compile(
 _PLACE_WORDS = frozenset("town city country department region place state located where".split())
 
 
+_ROLE_ASKED = re.compile(
+    r"^\W*who(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+|an?\s+)?((?:[a-z-]+\s+){0,2}?[a-z-]{3,})"
+    r"(?=\s+(?:of|at|for|in|on|who|that)\b)",
+    re.I,
+)
+"""A question for whoever holds a role ("who's the director of socorro juridico"): the role's words."""
+_DEFINITION_ASKED = re.compile(
+    r"^\W*what(?:['’]s|\s+is|\s+are|\s+was|\s+were)\s+(?:the\s+)?([\w&'’-]+(?:\s+[\w&'’-]+){0,3})\W*$", re.I
+)
+"""A question for what a thing is ("what is lpg datos"): its name, to be met by "LPG Datos, the research unit"."""
+
+
 def expanded_before(text: str, acronym: str) -> re.Match[str] | None:
     """Return where the text spells an acronym out just before it in brackets ("the Centre for the Confinement of
     Terrorism (CECOT)"), or None."""
@@ -537,8 +550,10 @@ def expanded_before(text: str, acronym: str) -> re.Match[str] | None:
 
 
 def decisive(focus: Focus, sentence: str, before: str, question: str) -> bool:
-    """Return True when the sentence answers by its form alone: an acronym spelled out beside it, or a place named
-    for the very thing the question asks about ("This prison is in Tecoluca" after a sentence naming CECOT)."""
+    """Return True when the sentence answers by its form alone: an acronym spelled out beside it, a place named
+    for the very thing the question asks about ("This prison is in Tecoluca" after a sentence naming CECOT), the
+    holder of the role asked about ("Its director, Ingrid Escobar") or what the thing asked about is ("LPG Datos, the
+    research unit of ...")."""
     if focus.kind == "expansion" and focus.acronym:
         acr = re.escape(focus.acronym)
         return bool(
@@ -546,6 +561,20 @@ def decisive(focus: Focus, sentence: str, before: str, question: str) -> bool:
             or re.search(rf"\b{acr}\s*\(\s*[A-Z]", sentence)
             or re.search(rf"\b{acr}\b[^.]{{0,20}}\b(?:stands?|short) for\b", sentence)
             or spelt_out(sentence, focus.acronym.lower())
+        )
+    if focus.kind == "person" and (role := _ROLE_ASKED.search(question)):
+        head = re.escape(role.group(1).split()[-1])
+        return bool(
+            re.search(rf"(?i:\b{head})\W{{1,3}}(?:[A-Z][\w'’-]+\s+){{0,2}}[A-Z][\w'’-]{{2,}}", sentence)
+            or re.search(
+                rf"\b[A-Z][\w'’-]{{2,}},\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\w-]+\s+){{0,3}}(?i:{head})\b", sentence
+            )
+        )
+    if focus.kind == "other" and (thing := _DEFINITION_ASKED.search(question)):
+        name = r"\W+".join(re.escape(w) for w in thing.group(1).split())
+        return bool(
+            re.search(rf"\b{name},\s+(?:the|a|an)\s+\w+", fold(sentence), re.I)
+            or re.search(rf"\b{name}\s+(?:is|was|are|were)\s+(?:a|an|the)\s+\w+", fold(sentence), re.I)
         )
     if focus.kind == "place" and _SITED.search(sentence):
         words = [w.lower() for w in _WORD.findall(question)]

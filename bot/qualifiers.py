@@ -193,11 +193,13 @@ def spelt_out(text: str, name: str) -> bool:
 
 
 def spelling_out(text: str, name: str) -> re.Match[str] | None:
-    """Return where the text spells out the acronym (see ``spelt_out``), or None."""
+    """Return where the text spells out the acronym (see ``spelt_out``), or None. A hyphenated word gives one letter
+    or one for each part ("Inter-American Development Bank" is IDB, "Inter-American Commission ..." IACHR)."""
     if not (2 <= len(name) <= 6 and name.isalpha()):
         return None
     pattern = "".join(
-        rf"{ch.upper()}[a-zà-ÿ]+" + ("" if i == len(name) - 1 else rf"(?:-|{_CONNECTORS})") for i, ch in enumerate(name)
+        rf"{ch.upper()}[a-zà-ÿ]+(?:-[A-Z][a-zà-ÿ]+)?" + ("" if i == len(name) - 1 else rf"(?:-|{_CONNECTORS})")
+        for i, ch in enumerate(name)
     )
     return re.search(rf"\b{pattern}\b", text)
 

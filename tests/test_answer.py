@@ -193,3 +193,68 @@ def test_planted_instruction_stays_inside_the_fenced_source(tmp_path: Path, fake
     closed = content.rfind("</source>", 0, at)
     assert opened > closed, "the instruction sits inside an open <source> block"
     assert content.find("</source>", at) > at
+
+
+_HARBOUR_STUDY = """---
+title: "Harbour Dredging and the Fishing Fleet"
+publisher: "Coastal Policy Review"
+author: "Mara Quintela and Joaquim Berde"
+date: "2025-03-02"
+url: "https://example.org/harbour"
+---
+Mara Quintela and Joaquim Berde studied the port of Vila Nova over three seasons to see how dredging changed the catch.
+
+The dredging began in 2021 after the channel silted up. Larger cargo ships now reach the inner quay.
+
+The fishing cooperative reported that the catch fell by a fifth in the first two seasons. Boats went further out.
+
+Its director, Helena Sarmento, said the cooperative had lost eleven crews since the works began.
+
+The works were paid for by the Atlantic Ports Development Fund, which lent the town part of the cost.
+
+Porto Verde, the regional shipping company, carries most of the cargo.
+"""
+_HARBOUR_NEWS = """---
+title: "Town council approves second dredging phase"
+publisher: "Vila Nova Herald"
+date: "2025-06-10"
+url: "https://example.org/council"
+---
+The town council voted on Tuesday to approve a second phase of dredging in the outer channel.
+
+Councillors said the first phase had brought new jobs at the quay, where cargo traffic doubled.
+
+Residents of the old town asked for a study of the noise from the night shifts.
+"""
+
+
+@pytest.fixture(scope="module")
+def harbour(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from .conftest import ingest_files
+
+    return ingest_files(tmp_path_factory.mktemp("harbour"), {"study.md": _HARBOUR_STUDY, "news.md": _HARBOUR_NEWS})
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("who wrote the study of the dredging and the catch", "Mara Quintela and Joaquim Berde"),
+        ("who's the director of the fishing cooperative", "Helena Sarmento"),
+        ("what is porto verde", "the regional shipping company"),
+        ("what does apdf stand for", "Atlantic Ports Development Fund"),
+    ],
+)
+def test_questions_answered_by_the_form_of_their_answer(harbour: Settings, question: str, expected: str) -> None:
+    answer = ask(question, settings=harbour)
+    assert not answer.refused, answer.text
+    assert any(expected in c.quote for c in answer.citations), [c.quote for c in answer.citations]
+    assert_citations_exact(answer, harbour)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how much money did the cooperative lose per day", "how many crews has the council lost per week"],
+)
+def test_a_figure_of_another_kind_or_unit_is_no_answer(harbour: Settings, question: str) -> None:
+    answer = ask(question, settings=harbour)
+    assert answer.refused and answer.text.startswith(REFUSAL), answer.text

@@ -202,6 +202,14 @@ def test_decisive_sentences_answer_by_their_form() -> None:
     assert decisive(place, "This prison is in Tecoluca.", "Inside the new prison, CECOT.", q)
     assert not decisive(place, "This prison is in Tecoluca.", "Inside a new prison.", q)  # which prison?
     assert not decisive(place, "A peek inside the Centre of Terrorism (CECOT).", "", q)
+    role = "who's the director of the cooperative"
+    assert decisive(focus_of(role, {}, str), "Its director, Helena Sarmento, said so.", "", role)
+    assert decisive(focus_of(role, {}, str), "Helena Sarmento, its director, said so.", "", role)
+    assert not decisive(focus_of(role, {}, str), "The cooperative lost eleven crews.", "", role)
+    what = "what is lpg datos"
+    assert decisive(focus_of(what, {}, str), "a poll by LPG Datos, the research unit of a newspaper.", "", what)
+    assert decisive(focus_of(what, {}, str), "LPG Datos is a polling unit.", "", what)
+    assert not decisive(focus_of(what, {}, str), "LPG Datos found 91.9% approval.", "", what)
 
 
 def test_names_are_words_the_sources_capitalise() -> None:
@@ -367,6 +375,7 @@ def test_an_acronym_is_spelt_out_across_hyphens() -> None:
     assert spelt_out("The Inter-American Commission on Human Rights released", "iachr")
     assert spelt_out("Human Rights Watch said", "hrw")
     assert not spelt_out("The Inter-American Commission released", "iachr")
+    assert spelt_out("the Inter-American Development Bank approved loans", "idb")  # one letter for the compound
 
 
 def test_a_month_is_no_place() -> None:
