@@ -63,6 +63,11 @@ passages. The topic's own names ("El Salvador", "CECOT", "Bukele") are in most p
 leave them out; a rarer one is what the question is about. Set by that reasoning, not by a grid: a question about
 Honduras is not answered by a sentence about El Salvador."""
 
+ACTOR_MAX_SHARE = 0.25
+"""Who a figure is attributed to ("according to reuters") constrains unless it is in more than this share of the
+passages: a news agency cited by a few sources is not the topic's own name ("Bukele", "CECOT"), which answers leave
+out. Set by that reasoning, not by a grid."""
+
 YEARS_OWN = True
 """A sentence that names a year of its own must name the question's years (or the one before it must)."""
 
@@ -286,7 +291,10 @@ def focus_of(
     rare_names = [" ".join(g) for g in groups if any(idf.get(stem(w), 0.0) >= rare for w in g)]
     rare_names += [m.group(1).lower() for m in _THE_COUNTRY.finditer(question)]  # "the us incarceration rate"
     measured = measured_noun(question)
-    found = tuple(kept for a in actors(question, names, stem) if (kept := _constraining(a, idf, stem, names, rare)))
+    attributed = _min_idf_for_share(idf, ACTOR_MAX_SHARE)
+    found = tuple(
+        kept for a in actors(question, names, stem) if (kept := _constraining(a, idf, stem, names, attributed))
+    )
     published = tuple(dict.fromkeys(m.group(1) for m in _ISSUED.finditer(question)))
     return Focus(
         kind,
@@ -533,10 +541,13 @@ _PLACE_WORDS = frozenset("town city country department region place state locate
 
 _ROLE_ASKED = re.compile(
     r"^\W*who(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+|an?\s+)?((?:[a-z-]+\s+){0,2}?[a-z-]{3,})"
-    r"(?=\s+(?:of|at|for|in|on|who|that)\b)",
+    r"\s+(?:of|at|for|in|on)\s+(?:the\s+)?([^?]+?)\W*$"
+    r"|^\W*who(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?([\w&-]+)['’]s?\s+((?:[a-z-]+\s+){0,2}[a-z-]{3,})"
+    r"\W*$",
     re.I,
 )
-"""A question for whoever holds a role ("who's the director of socorro juridico"): the role's words."""
+"""A question for whoever holds a role ("who's the director of socorro juridico", "who is iudop's director"): the
+role's words and whose role it is."""
 _DEFINITION_ASKED = re.compile(
     r"^\W*what(?:['’]s|\s+is|\s+are|\s+was|\s+were)\s+(?:the\s+)?([\w&'’-]+(?:\s+[\w&'’-]+){0,3})\W*$", re.I
 )
@@ -563,13 +574,16 @@ def decisive(focus: Focus, sentence: str, before: str, question: str) -> bool:
             or spelt_out(sentence, focus.acronym.lower())
         )
     if focus.kind == "person" and (role := _ROLE_ASKED.search(question)):
-        head = re.escape(role.group(1).split()[-1])
-        return bool(
-            re.search(rf"(?i:\b{head})\W{{1,3}}(?:[A-Z][\w'’-]+\s+){{0,2}}[A-Z][\w'’-]{{2,}}", sentence)
-            or re.search(
-                rf"\b[A-Z][\w'’-]{{2,}},\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\w-]+\s+){{0,3}}(?i:{head})\b", sentence
-            )
+        head = re.escape((role.group(1) or role.group(4)).split()[-1])
+        owner = [w for w in re.findall(r"[\w-]+", role.group(2) or role.group(3)) if w.lower() not in GENERIC]
+        held = re.search(
+            rf"(?i:\b{head})\W{{1,3}}(?:[A-Z][\w'’-]+\s+){{0,2}}[A-Z][\w'’-]{{2,}}", sentence
+        ) or re.search(
+            rf"\b[A-Z][\w'’-]{{2,}},\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\w'’-]+\s+){{0,3}}(?i:{head})\b", sentence
         )
+        # Whose role: its head word named in the sentence or the one before ("Socorro Jurídico ... Its director, Y").
+        near = f"{before} {sentence}"
+        return bool(held) and all(has_word(near, w) or spelt_out(near, w) for w in owner[-1:])
     if focus.kind == "other" and (thing := _DEFINITION_ASKED.search(question)):
         name = r"\W+".join(re.escape(w) for w in thing.group(1).split())
         return bool(

@@ -170,6 +170,8 @@ def counted_noun(question: str) -> str:
     if m and m.group(3):  # "what share of the custody deaths": either word may be what the sentence counts
         words = phrase[:1] if phrase[0].endswith("s") else phrase  # a plural ends it: "of salvadorans trust"
         return " ".join(w.lower() for w in words if w.lower() not in GENERIC and len(w) >= 3)
+    if len(phrase) > 1 and phrase[0].lower() in _PEOPLE and not phrase[-1].lower().endswith("s"):
+        phrase = phrase[:1]  # "how many people live in ...": the people, not their verb
     head = phrase[-1].lower() if phrase else ""
     return "" if head in GENERIC or len(head) < 3 else head
 
@@ -328,7 +330,8 @@ _INSTITUTIONS = frozenset(
 )
 """Second words of an actor ("the state department", "the white house"), whatever the sources capitalise."""
 ACTOR_ALIASES = {
-    "us": r"\bU\.?S\.?(?:A\.?)?\b|\bUnited States\b|\bAmerican|\bWashington\b|\bTrump administration\b",
+    "us": r"\bU\.?S\.?(?:A\.?)?\b|\bUnited States\b|(?<![-\w])(?<!Latin )(?<!Central )(?<!South )(?<!North )"
+    r"American|\bWashington\b|\bTrump administration\b",
     "un": r"\bU\.?N\.?\b|\bUnited Nations\b",
     "uk": r"\bU\.?K\.?\b|\bBritish\b|\bBritain\b|\bUnited Kingdom\b",
     "eu": r"\bE\.?U\.?\b|\bEuropean Union\b",

@@ -203,8 +203,13 @@ def test_decisive_sentences_answer_by_their_form() -> None:
     assert not decisive(place, "This prison is in Tecoluca.", "Inside a new prison.", q)  # which prison?
     assert not decisive(place, "A peek inside the Centre of Terrorism (CECOT).", "", q)
     role = "who's the director of the cooperative"
-    assert decisive(focus_of(role, {}, str), "Its director, Helena Sarmento, said so.", "", role)
-    assert decisive(focus_of(role, {}, str), "Helena Sarmento, its director, said so.", "", role)
+    coop = "The cooperative lost crews."
+    assert decisive(focus_of(role, {}, str), "Its director, Helena Sarmento, said so.", coop, role)
+    assert decisive(focus_of(role, {}, str), "Helena Sarmento, its director, said so.", coop, role)
+    assert not decisive(focus_of(role, {}, str), "Its director, Helena Sarmento, said so.", "The port grew.", role)
+    owned = "who is iudop's director"
+    assert decisive(focus_of(owned, {}, str), "Laura Andrade, IUDOP's director, said so.", "", owned)
+    assert not decisive(focus_of(owned, {}, str), "The prison's director, Belarmino García, said so.", "", owned)
     assert not decisive(focus_of(role, {}, str), "The cooperative lost eleven crews.", "", role)
     what = "what is lpg datos"
     assert decisive(focus_of(what, {}, str), "a poll by LPG Datos, the research unit of a newspaper.", "", what)
@@ -425,3 +430,17 @@ def test_a_cause_may_be_tied_to_or_linked_to() -> None:
     focus = Focus("reason", (), ())
     assert meets(focus, "In Saint Lucia the rise was tied to turf wars.", question="why did killings rise")
     assert not meets(focus, "In Saint Lucia killings rose by a third.", question="why did killings rise")
+
+
+def test_latin_american_is_not_the_us() -> None:
+    focus = Focus("number", (), (), names=("us",))
+    assert not meets(focus, "The median rate of the Latin American group doubled to 219.", question="q")
+    assert not meets(focus, "The Inter-American Commission counted 219.", question="q")
+    assert meets(focus, "The American rate was 531 per 100,000.", question="q")
+
+
+def test_people_counted_are_not_their_verb() -> None:
+    from bot.qualifiers import counted_noun
+
+    assert counted_noun("how many people live in the country") in ("", "people")
+    assert counted_noun("how many prisoners' cases were reviewed") == "cases"
