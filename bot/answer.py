@@ -48,7 +48,7 @@ from bot.grounding import (
 from bot.llm import Budget, make_chat_model
 from bot.manifest import load_manifest, source_text
 from bot.phrases import REFUSAL
-from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms, spelling_out
+from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms, spelling_out, unseen
 from bot.retrieval import (
     all_passages,
     check_query,
@@ -218,7 +218,8 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     )
     # Only a sentence that gives the kind of answer asked for, and meets the question's years and specific words,
     # can make the question answerable: the nearest sentence is not an answer by being near.
-    check = answerability(cosines[fits], covs[fits], unknown_terms(query, settings), settings)
+    unknown = unseen(unknown_terms(query, settings), index_idf(settings))  # words of no source, in no form
+    check = answerability(cosines[fits], covs[fits], unknown, settings)
     # Only in a figure question: "how many were pardoned" asks for a measure no source takes, while a word of the
     # debater's own in "what excuse did the assembly give" is more often a paraphrase of the source's ("justifying").
     foreign = focus.kind in ("number", "year") and bool(foreign_terms(check.unknown, index_idf(settings)))

@@ -84,7 +84,8 @@ _TYPES = (
             r"\bhow (many|much|long|often|large|big|high|tall|far|old|deep|wide|heavy)\b|"
             r"\bwhat (percentage|percent|share|number|proportion|fraction|rate|"
             r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b|"
-            r"\b(by|at|from) what (margin|age|rate)\b|\bwhat (was|were|is) the (vote|margin|tally|score|split)\b|"
+            r"\b(by|at|from) what (margin|age|rate)\b|"
+            r"\bwhat(?:['’]s|\s+(?:was|were|is|are))\s+the\s+(vote|margin|tally|score|split|turnout|population|budget)\b|"
             + ASKS_SENTENCE,
             re.I,
         ),
@@ -223,6 +224,14 @@ class Focus:
 _MEASURE = re.compile(r"\b(rate|number|total|count|share|percentage|percent|figure|toll|amount|cost|capacity)\b", re.I)
 
 
+_WHAT_MEASURE = re.compile(
+    r"^\W*what(?:['’]s|\s+is|\s+was|\s+were|\s+are)\s+(?:the\s+)?(?:[\w-]+['’]s\s+)?"
+    r"(?:(?:avg|average|official|total|latest|overall|current|mean|median)\s+)?([a-z]{4,})\b(?!['’])",
+    re.I,
+)
+"""The measure a "what is the X" figure question asks for ("margin" in "what's the margin of error")."""
+_VOTE_WORDS = frozenset("vote votes tally split result results outcome".split())
+"""Measures a figure answers without naming them ("the court ruled seven to two")."""
 _DIED_OF = re.compile(
     r"\b(?:died|die|dying|deaths?|killed)\s+(?:of|from|through|due to|because of)\s+([a-z]{3,})", re.I
 )
@@ -278,6 +287,10 @@ def focus_of(
         if idf.get(stem(low), 0.0) >= FOCUS_MIN_IDF:
             terms.append(low)
     terms += [m.group(1).lower() for m in _DIED_OF.finditer(question) if m.group(1).lower() not in GENERIC]
+    asked_measure = _WHAT_MEASURE.search(question) if kind == "number" else None
+    noun = asked_measure.group(1).lower() if asked_measure else ""
+    if noun and noun not in GENERIC and noun not in _VOTE_WORDS and not _MEASURE.fullmatch(noun):
+        terms.append(noun)  # "what's the margin of error": a figure answers only if it is a margin
     rare = _min_idf_for_share(idf, NAME_MAX_SHARE)
     words = [_POSSESSIVE.sub("", w).lower() for w in _WORD.findall(question)]  # "mexico's" is "mexico"
     # Neighbouring names are one name ("Osiris Luna"): a passage that says "Luna" names him.

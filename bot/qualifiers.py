@@ -219,15 +219,22 @@ def foreign_terms(unknown: Sequence[str], idf: dict[str, float]) -> list[str]:
     """Return the question's words that no indexed word shares the first five letters of ("escap" for "escaped"),
     leaving out abbreviations and figures ("ppl", "100k")."""
     words = [t for t in unknown if len(t) >= FOREIGN_MIN_CHARS and t.isalpha() and not _generic(t)]
-    if not words:
-        return []
+    return [t for t in words if not _root_known(t, idf)]
+
+
+def unseen(unknown: Sequence[str], idf: dict[str, float]) -> list[str]:
+    """Return the unknown words that no indexed word shares a root with either: "negotiate" is not unseen where the
+    sources say "negotiations" (abbreviations and short words stay, as no root is read from them)."""
+    return [t for t in unknown if len(t) < FOREIGN_MIN_CHARS or not t.isalpha() or not _root_known(t, idf)]
+
+
+def _root_known(word: str, idf: dict[str, float]) -> bool:
     key = (id(idf), len(idf))
     if _PREFIXES.get("key") != key:  # the index's idf table is one object per index version
         _PREFIXES.clear()
         _PREFIXES.update(key=key, prefixes=frozenset(_root(t) for t in idf))
     prefixes = _PREFIXES["prefixes"]
-    forms = {t: [t, *_FORMS_OF.get(t, ())] for t in words}
-    return [t for t in words if not any(_root(f) in prefixes for f in forms[t])]  # type: ignore[operator]
+    return any(_root(f) in prefixes for f in (word, *_FORMS_OF.get(word, ())))  # type: ignore[operator]
 
 
 def _root(word: str) -> str:

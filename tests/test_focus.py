@@ -444,3 +444,19 @@ def test_people_counted_are_not_their_verb() -> None:
 
     assert counted_noun("how many people live in the country") in ("", "people")
     assert counted_noun("how many prisoners' cases were reviewed") == "cases"
+
+
+def test_what_the_figure_measures_must_be_said() -> None:
+    q = "what's the margin of error of the poll"
+    focus = focus_of(q, {}, str)
+    assert focus.kind == "number" and "margin" in focus.terms
+    assert not meets(focus, "The poll found 91.9% approval.", question=q)
+    assert meets(focus, "The margin of error was 2.75 points.", question=q)
+    assert "rate" not in focus_of("what's the homicide rate in 2023", {}, str).terms
+
+
+def test_a_word_of_a_known_root_is_not_unseen() -> None:
+    from bot.qualifiers import unseen
+
+    idf = {"negotiations": 1.0, "gangs": 1.0}
+    assert unseen(["negotiate", "probe", "ag"], idf) == ["probe", "ag"]
