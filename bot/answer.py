@@ -48,7 +48,7 @@ from bot.grounding import (
 from bot.llm import Budget, make_chat_model
 from bot.manifest import load_manifest, source_text
 from bot.phrases import REFUSAL
-from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms, spelling_out, unseen
+from bot.qualifiers import FOREIGN_MIN_COSINE, expand_shorthand, foreign_terms, has_word, spelling_out, unseen
 from bot.retrieval import (
     all_passages,
     check_query,
@@ -222,7 +222,11 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     check = answerability(cosines[fits], covs[fits], unknown, settings)
     # Only in a figure question: "how many were pardoned" asks for a measure no source takes, while a word of the
     # debater's own in "what excuse did the assembly give" is more often a paraphrase of the source's ("justifying").
-    foreign = focus.kind in ("number", "year") and bool(foreign_terms(check.unknown, index_idf(settings)))
+    # And only in its main clause: "the spike of violence that triggered the emergency" describes, it does not ask.
+    main = re.split(r"\b(?:that|which)\b", asked, maxsplit=1)[0]
+    foreign = focus.kind in ("number", "year") and any(
+        has_word(main, t) for t in foreign_terms(check.unknown, index_idf(settings))
+    )
     if check.answerable and foreign:
         # A word no source uses ("escaped") is what the question is about: the nearest figure is not its answer.
         check = replace(check, answerable=bool((cosines[fits] >= FOREIGN_MIN_COSINE).any()))

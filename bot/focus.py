@@ -121,6 +121,11 @@ _TYPES = (
         ),
     ),
 )
+_RANKED = re.compile(
+    r"^\W*where\s+(?:did|does|do|is|was|are|were|has|have|had)\b[^?]*\b(?:rank|ranked|ranks|placed|come|came"
+    r"|finish|finished|stand|stood|rate|rated|sit|sat|fall|fell|score|scored)\b",
+    re.I,
+)
 _ISSUED = re.compile(
     r"\b((?:19|20)\d\d)\s+(?:[a-z]+\s+)?(report|poll|survey|study|ranking|index|census|ruling|article|paper|"
     r"review|yearbook|book|brief|data|dataset|edition|update)s?\b",
@@ -221,7 +226,11 @@ class Focus:
         return self.kind == "list"
 
 
-_MEASURE = re.compile(r"\b(rate|number|total|count|share|percentage|percent|figure|toll|amount|cost|capacity)\b", re.I)
+_MEASURE = re.compile(
+    r"\b(rate|number|total|count|share|percentage|percent|figure|toll|amount|cost|capacity|revenue|revenues|income"
+    r"|spending|budget|earnings|turnout|population|salary|debt)\b",
+    re.I,
+)
 
 
 _WHAT_MEASURE = re.compile(
@@ -244,6 +253,8 @@ _TYPED_ACRONYM = re.compile(r"\b([a-z]{2,8})\s+(?:stands?|short)\s+for\b|\bwhat 
 def question_kind(question: str) -> str:
     """Return the answer type a question asks for ("other" when none is clear)."""
     # The form that opens the question decides: "which court has to work out how much notice ..." asks for a court.
+    if _RANKED.search(question):  # "where did X rank": a position, not a place
+        return "other"
     found = [(m.start(), i, kind) for i, (kind, pattern) in enumerate(_TYPES) if (m := pattern.search(question))]
     if found:
         return min(found)[2]
@@ -475,6 +486,8 @@ def meets(
     # A sentence that names years of its own is dated by them: "88% ... said in 2023" does not answer a question
     # about 2016 because its passage mentions 2016 in passing. Only an undated sentence takes its passage's years.
     dated = where if not YEAR.search(sentence) or not YEARS_OWN else f"{before} {sentence}"
+    if YEARS_OWN and not YEAR.search(sentence) and YEAR.search(before) and refers_back(sentence):
+        dated = f"{before} {sentence}"  # "Those visitors brought ..." is dated by the sentence it refers back to
     # The year of a report ("Gallup's 2024 report") is met by the source's own date or title too; a year the
     # passage mentions in passing is not.
     issued = f"{before} {sentence} {published}" if YEARS_OWN else where

@@ -33,6 +33,8 @@ _COUNTED = re.compile(
 )
 
 
+_CONTAINERS = frozenset("cases instances incidents episodes acts".split())
+"""Words that count occurrences of what comes before them ("violence cases")."""
 _PEOPLE = frozenset(
     """people persons individuals men women adults detainees prisoners inmates migrants deportees residents citizens
     civilians suspects members victims""".split()
@@ -170,6 +172,8 @@ def counted_noun(question: str) -> str:
     if m and m.group(3):  # "what share of the custody deaths": either word may be what the sentence counts
         words = phrase[:1] if phrase[0].endswith("s") else phrase  # a plural ends it: "of salvadorans trust"
         return " ".join(w.lower() for w in words if w.lower() not in GENERIC and len(w) >= 3)
+    if len(phrase) > 1 and phrase[-1].lower() in _CONTAINERS and not phrase[-2].endswith(("'", "’")):
+        phrase = phrase[:-1]  # "how many sexual violence cases": cases of violence
     if len(phrase) > 1 and phrase[0].lower() in _PEOPLE and not phrase[-1].lower().endswith("s"):
         phrase = phrase[:1]  # "how many people live in ...": the people, not their verb
     head = phrase[-1].lower() if phrase else ""

@@ -38,6 +38,8 @@ from bot.settings import Settings
         ("which 3 gangs did the government negotiate with", "list"),
         ("which court has to work out how much notice the men are owed", "person"),
         ("how many deaths were down to disease", "number"),
+        ("where did the country rank in the 2016 poll", "other"),
+        ("what was the 2022 tourism revenue", "number"),
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:
@@ -460,3 +462,17 @@ def test_a_word_of_a_known_root_is_not_unseen() -> None:
 
     idf = {"negotiations": 1.0, "gangs": 1.0}
     assert unseen(["negotiate", "probe", "ag"], idf) == ["probe", "ag"]
+
+
+def test_cases_of_a_thing_count_the_thing() -> None:
+    from bot.qualifiers import counted_noun
+
+    assert counted_noun("how many sexual violence cases did the men report") == "violence"
+
+
+def test_a_sentence_that_refers_back_is_dated_by_the_one_before() -> None:
+    focus = focus_of("what was the 2022 tourism revenue", {}, str)
+    before = "The country received 2.2 million tourists in 2023."
+    passage = "Growth was 35% on 2022."
+    assert not meets(focus, "Those visitors brought $2,100 million.", before, "q", passage)
+    assert meets(focus, "Those visitors brought $2,100 million.", "It received 2 million tourists in 2022.", "q")
