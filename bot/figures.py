@@ -76,11 +76,23 @@ def gives_figure(sentence: str, question: str) -> bool:
         return False
     if re.search(r"\bhow old\b", question, re.I) and not _AGE.search(text):  # an age, not any figure
         return False
+    if _ASKS_VOTE.search(question) and not _TALLY.search(sentence):  # a vote is a tally, not a date
+        return False
     # "per day" is not answered by a figure "a year": a sentence whose figure has another unit of time.
     asked, given = _units(question), _units(sentence)
     return not (asked and given and not asked & given)
 
 
+_ASKS_VOTE = re.compile(
+    r"\bwhat(?:['’]s|\s+(?:was|were|is))\s+the\s+(?:\w+\s+)?(?:vote|tally|split)\b(?!\s+share)"
+    r"|\bby what (?:vote|margin)\b",
+    re.I,
+)
+_TALLY = re.compile(
+    rf"\b\d+\s*(?:-|–|to)\s*\d+\b|\b(?:{NUMBER_WORDS}|one|two)\s+(?:votes\s+)?(?:to|-)\s+(?:{NUMBER_WORDS}|one|two|none)\b"
+    r"|\b\d[\d,]*\s+(?:votes?|in favou?r|against|abstain)|\bunanimous|\bmajority\b",
+    re.I,
+)
 _AGE = re.compile(r"\byears?[- ]old\b|\baged?\b|\bages\b|\bold\b", re.I)
 _PER_UNIT = re.compile(
     r"\b(?:per|a|an|each|every)\s+(day|week|month|year)\b(?!\s+(?:ago|later|earlier|before|after|in\b))"

@@ -115,6 +115,7 @@ _KINDS_OF_EVENT = (
     _DEATHS,
     frozenset("arrested detained jailed imprisoned captured held locked incarcerated".split()),
     frozenset("freed released".split()),
+    frozenset("deported sent transferred expelled removed flown flew".split()),
 )
 """Words for the same event: "83,000 people had been detained" answers "how many were arrested"."""
 

@@ -47,3 +47,11 @@ def test_a_rate_by_another_unit_of_time_or_a_sum_that_is_no_money_is_no_answer()
     money = "how much extortion money has been seized"
     assert not gives_figure("About 60,000 gang members had been arrested.", money)
     assert gives_figure("Police seized $1.2 million in extortion payments.", money)
+
+
+def test_a_vote_is_a_tally_not_a_date() -> None:
+    q = "What was the vote in the court's April 7, 2025 ruling?"
+    assert not gives_figure("On Monday, April 7, 2025, the court ruled in the case.", q)
+    assert gives_figure("On April 7, the court ruled 5-4 to lift the block.", q)
+    assert gives_figure("The report was adopted by four votes to three.", "by what vote was the report adopted")
+    assert gives_figure("He claimed more than 85% of the vote.", "what share of the vote did he claim")

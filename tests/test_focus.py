@@ -476,3 +476,10 @@ def test_a_sentence_that_refers_back_is_dated_by_the_one_before() -> None:
     passage = "Growth was 35% on 2022."
     assert not meets(focus, "Those visitors brought $2,100 million.", before, "q", passage)
     assert meets(focus, "Those visitors brought $2,100 million.", "It received 2 million tourists in 2022.", "q")
+
+
+def test_sent_is_the_same_event_as_deported() -> None:
+    from bot.qualifiers import happened
+
+    assert happened("23 members of the gang were sent to El Salvador.", "deported")
+    assert not happened("23 members of the gang were released.", "deported")
