@@ -442,6 +442,33 @@ def is_country(name: str) -> bool:
 
 
 _COUNTRY_SHORT = frozenset({"us", "uk"})
+_IN_ASKED = re.compile(r"\bin\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+){0,2})", re.I)
+_IN_STATED = re.compile(r"\bin\s+(?:the\s+)?([A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+){0,2})")
+
+
+def _countries_after_in(text: str, pattern: re.Pattern[str]) -> set[str]:
+    """Return the countries a text places something in ("convicted in the United States" -> united states)."""
+    out = set()
+    for m in pattern.finditer(text):
+        words = m.group(1).split()
+        for n in range(len(words), 0, -1):  # the longest country name first: "costa rica", not "costa"
+            name = " ".join(words[:n]).lower()
+            if is_country(name):
+                out.add(name)
+                break
+    return out
+
+
+def _elsewhere(question: str, sentence: str) -> bool:
+    """True when the question places its answer in a country ("convictions in venezuela") and the sentence places
+    its own in another one and not that one ("convicted in the United States")."""
+    asked = _countries_after_in(question, _IN_ASKED)
+    if not asked:
+        return False
+    stated = _countries_after_in(sentence, _IN_STATED)
+    return bool(stated) and not asked & stated
+
+
 _THE_COUNTRY = re.compile(r"\bthe (us|uk)\b(?!\s+(?:and|or)\b)")
 """A country typed in lower case after "the" ("the us rate"): a name the answer must meet, read by its alias."""
 
@@ -505,6 +532,8 @@ def meets(
     ):
         return False
     if any(not _attributed(a, where, source) for a in focus.actors):
+        return False
+    if _elsewhere(question, sentence):
         return False
     near = f"{before} {sentence}" if TERMS_IN_SENTENCE else where
     if any(not has_word(near, t) for t in focus.terms):

@@ -108,7 +108,10 @@ def _names_people(text: str, word: str) -> bool:
 _EVENT = re.compile(
     r"\bhow many\b(?:\s+[\w'-]+){0,4}?\s+(?:were|was|are|is|have been|has been|had been|have|has|had|got|get|"
     r"being)\s+(?:\w+ly\s+)?([a-z]+(?:ed|en|wn|ght|lt|ld|id))\b"
-    r"|\bhow many\b(?:\s+[\w'-]+){1,3}?\s+(died|killed|murdered)\b",  # "how many under-18s died": deaths only
+    r"|\bhow many\b(?:\s+[\w'-]+){1,3}?\s+(died|killed|murdered)\b"  # "how many under-18s died": deaths only
+    r"|\bhow many\b(?:\s+[\w'-]+){1,3}?\s+did\s+(?:the\s+)?[\w'’.-]+(?:\s+[\w'’.-]+)?\s+"
+    r"(interview|survey|poll|visit|inspect|arrest|detain|release|free|deport|convict|charge|prosecute|kill|hire"
+    r"|train|close|open|seize|rescue|transfer|expel|pardon)\b",  # "how many ppl did the iachr interview"
     re.I,
 )
 _KINDS_OF_EVENT = (
@@ -123,7 +126,7 @@ _KINDS_OF_EVENT = (
 def event_verb(question: str) -> str:
     """Return the participle a "how many ... were/have been <verb>" question asks about, or ""."""
     m = _EVENT.search(question)
-    verb = (m.group(1) or m.group(2)).lower() if m else ""
+    verb = (m.group(1) or m.group(2) or m.group(3)).lower() if m else ""
     return "" if verb in GENERIC or verb in _NOT_PARTICIPLES else verb
 
 
@@ -142,9 +145,22 @@ _PAST_OF = dict(
 
 def happened(text: str, verb: str) -> bool:
     """True when the text says the event happened: the verb in any form, or a word for the same event."""
-    if has_word(text, verb) or (verb in _PAST_OF and has_word(text, _PAST_OF[verb])):
+    if _has_verb(text, verb) or (verb in _PAST_OF and has_word(text, _PAST_OF[verb])):
         return True
-    return any(verb in kind and any(has_word(text, w) for w in kind) for kind in _KINDS_OF_EVENT)
+    base = re.sub(r"(?:ed|d)$", "", verb)
+    return any(
+        (verb in kind or base in kind or f"{base}ed" in kind or f"{base}d" in kind)
+        and any(has_word(text, w) for w in kind)
+        for kind in _KINDS_OF_EVENT
+    )
+
+
+def _has_verb(text: str, verb: str) -> bool:
+    """The verb in any form, read by more of its letters when it is long: "interview" is not "international"."""
+    root = re.sub(r"(?:ing|ed|es|e|s)$", "", verb)
+    if len(root) < 7:
+        return has_word(text, verb)
+    return re.search(rf"\b{re.escape(fold(root[:7]))}", fold(text), re.I) is not None
 
 
 _NOT_MEASURED = frozenset("official overall current latest annual monthly average median total real".split())

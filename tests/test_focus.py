@@ -483,3 +483,19 @@ def test_sent_is_the_same_event_as_deported() -> None:
 
     assert happened("23 members of the gang were sent to El Salvador.", "deported")
     assert not happened("23 members of the gang were released.", "deported")
+
+
+def test_a_figure_placed_in_another_country_does_not_answer() -> None:
+    q = "how many of the men had convictions in venezuela"
+    focus = focus_of(q, {}, str)
+    assert not meets(focus, "Just 3 percent of the Venezuelans had been convicted in the United States.", question=q)
+    assert meets(focus, "Just 3 percent of them had been convicted in Venezuela.", question=q)
+    assert meets(focus, "Just 3 percent of the Venezuelans had a conviction.", question=q)
+
+
+def test_a_long_verb_is_read_by_more_of_its_letters() -> None:
+    from bot.qualifiers import event_verb, happened
+
+    assert event_verb("how many ppl did the iachr interview for its report") == "interview"
+    assert not happened("The Inter-American Commission counted 92 dead.", "interview")
+    assert happened("It rests on interviews with more than 90 people.", "interview")
