@@ -38,6 +38,7 @@ from bot.figures import (
 from bot.qualifiers import (
     ACTOR_ALIASES,
     GENERIC,
+    PARTICIPLE,
     actors,
     counted_noun,
     counts,
@@ -239,6 +240,7 @@ _WHAT_MEASURE = re.compile(
     re.I,
 )
 """The measure a "what is the X" figure question asks for ("margin" in "what's the margin of error")."""
+_HAD_WHAT = re.compile(r"\bhow many\b[^?]*?\b(?:had|have|has)\s+(?:no\s+|a\s+|any\s+)?([a-z]{4,})\b", re.I)
 _VOTE_WORDS = frozenset("vote votes tally split result results outcome".split())
 """Measures a figure answers without naming them ("the court ruled seven to two")."""
 _DIED_OF = re.compile(
@@ -298,6 +300,9 @@ def focus_of(
         if idf.get(stem(low), 0.0) >= FOCUS_MIN_IDF:
             terms.append(low)
     terms += [m.group(1).lower() for m in _DIED_OF.finditer(question) if m.group(1).lower() not in GENERIC]
+    had = _HAD_WHAT.search(question)
+    if had and had.group(1).lower() not in GENERIC and not PARTICIPLE.fullmatch(had.group(1).lower()):
+        terms.append(had.group(1).lower())  # "how many of them had convictions": what they had must be said
     asked_measure = _WHAT_MEASURE.search(question) if kind == "number" else None
     noun = asked_measure.group(1).lower() if asked_measure else ""
     if noun and noun not in GENERIC and noun not in _VOTE_WORDS and not _MEASURE.fullmatch(noun):

@@ -340,7 +340,7 @@ _ATTRIBUTED = re.compile(
     re.I,
 )
 _ASKED_OF = re.compile(
-    r"^\W*(?:how (?:many|much)\b[^?]*?\b(?:did|does|do|has|have|had)|(?:what|which|who|whom|why|when|where|how)\b"
+    r"^\W*(?:how (?:many|much)\b[^?]*?\b(did|does|do|has|have|had)|(?:what|which|who|whom|why|when|where|how)\b"
     r"[^?]*?\b(?:did|does|do))\s+(?:the\s+)?([a-z][\w'’.-]*)",
     re.I,
 )
@@ -390,11 +390,15 @@ def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> 
         rest = question[asked.end() :].split()
         second = rest[0].lower() if rest else ""
         joined = stem(second) in names or second in _INSTITUTIONS
-        words = [asked.group(1).lower()] + ([second] if joined else [])
+        words = [asked.group(2).lower()] + ([second] if joined else [])
         words = [_POSSESSIVE_S.sub("", w) for w in words if w not in ("el", "la")]
         # Only who reports or counts is an actor ("did amnesty count", "did the un say"); the subject of any other
         # verb is what the question is about ("why did killings go up", "what did carolina get").
-        counting = re.match(r"\W*how (?:many|much)\b", question, re.I) is not None  # the figure is X's
+        # "how many ... did X count": the figure is X's; "how many ... had X" only with a participle after X ("had
+        # Cristosal confirmed"), not in "how many of the men had convictions".
+        after = rest[1 if joined else 0 :][:2]
+        owned = asked.group(1) is None or asked.group(1).lower() not in ("has", "have", "had")
+        counting = asked.group(1) is not None and (owned or any(PARTICIPLE.fullmatch(w.lower()) for w in after))
         reports = counting or any(_REPORTING.fullmatch(w.lower()) for w in rest[1 if joined else 0 :][:5])
         if words and words[0] not in _NOT_ACTORS and words[0] not in GENERIC and reports:
             found.append(tuple(words))
@@ -402,6 +406,10 @@ def actors(question: str, names: frozenset[str], stem: Callable[[str], str]) -> 
 
 
 _POSSESSIVE_S = re.compile(r"['’]s?$")
+PARTICIPLE = re.compile(
+    r"[a-z]+(?:ed|en|wn|ght|lt|id)|lost|found|seen|made|held|kept|sent|left|paid|told|said|won|spent|run|put|set|cut"
+    r"|shot|led|met|read|sold|hit"
+)
 _REPORTING = re.compile(
     r"(?:say|said|count|report|record|document|estimat|find|found|regist|tall[yi]|list|cite|give|gave|put|call"
     r"|describ|claim|conclud|note|warn|write|wrote|think|thought|believe|argue|tell|told|state|announce|confirm"

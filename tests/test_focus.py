@@ -489,8 +489,10 @@ def test_a_figure_placed_in_another_country_does_not_answer() -> None:
     q = "how many of the men had convictions in venezuela"
     focus = focus_of(q, {}, str)
     assert not meets(focus, "Just 3 percent of the Venezuelans had been convicted in the United States.", question=q)
-    assert meets(focus, "Just 3 percent of them had been convicted in Venezuela.", question=q)
-    assert meets(focus, "Just 3 percent of the Venezuelans had a conviction.", question=q)
+    assert focus.actors == () and "convictions" in focus.terms
+    assert not meets(focus, "Half of the men had been deported from Venezuela.", question=q)
+    assert meets(focus, "Just 3 percent of the men had been convicted in Venezuela.", question=q)
+    assert meets(focus, "Just 3 percent of the men had a conviction.", question=q)
 
 
 def test_a_long_verb_is_read_by_more_of_its_letters() -> None:
