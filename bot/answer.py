@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,6 +55,7 @@ from bot.retrieval import (
     index_idf,
     index_names,
     retrieve,
+    spell_out_initials,
     stem,
     superseded_sources,
     term_weights,
@@ -186,7 +187,8 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     from bot.embeddings import embed_query
 
     t0 = time.perf_counter()
-    query, asked = expand_shorthand(query), expand_shorthand(question)  # "ppl" -> "people": the sources' words
+    # "ppl" -> "people", "es" -> "El Salvador": the sources' words
+    query, asked = (spell_out_initials(expand_shorthand(q), settings) for q in (query, question))
     passages = prefer_originals(retrieve(query, k, sources=sources, settings=settings), settings)
     focus = focus_of(asked, index_idf(settings), stem, index_names(settings))
     passages = _with_author(_with_definition(passages, focus, sources, settings), asked, settings)
@@ -218,7 +220,9 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     )
     # Only a sentence that gives the kind of answer asked for, and meets the question's years and specific words,
     # can make the question answerable: the nearest sentence is not an answer by being near.
-    unknown = unseen(unknown_terms(query, settings), index_idf(settings))  # words of no source, in no form
+    unknown = [  # words of no source, in no form; a month typed short ("jan-aug") is read by the focus rules
+        t for t in unseen(unknown_terms(query, settings), index_idf(settings)) if not _month_word(t, focus.months)
+    ]
     check = answerability(cosines[fits], covs[fits], unknown, settings)
     # Only in a figure question: "how many were pardoned" asks for a measure no source takes, while a word of the
     # debater's own in "what excuse did the assembly give" is more often a paraphrase of the source's ("justifying").
@@ -253,6 +257,11 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     timings = {"retrieve_ms": (t1 - t0) * 1000, "score_ms": (time.perf_counter() - t1) * 1000}
     found = (question, query, passages, cands, scores, vectors, cosines, covs, check, timings, focus, fits, before)
     return _Prepared(*found, decisive=bool(sure.any()), foreign=foreign)
+
+
+def _month_word(word: str, months: Sequence[str]) -> bool:
+    """True when the word is one of the question's months, typed short ("jan", "sept")."""
+    return len(word) <= 4 and word[:3] in months
 
 
 def _with_definition(

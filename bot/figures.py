@@ -18,10 +18,12 @@ YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 HAS_NUMBER = re.compile(rf"\d|\b({NUMBER_WORDS})\b", re.I)
 SHARE_OF_THEM = re.compile(r"\b(?:half|\d+(?:\.\d+)?\s*(?:%|percent|per cent)) (?:of|among) (?:them|those)\b", re.I)
 """A share of "them" counts the group the sentence before named ("Half of them had no record")."""
-ASKS_SHARE = re.compile(r"\b(what|which) (share|percentage|percent|proportion|fraction)\b|\bhow many percent\b", re.I)
+ASKS_SHARE = re.compile(
+    r"\b(what|which) (share|percentage|percent|proportion|fraction)\b|\bwhat\s+%|\bhow many percent\b", re.I
+)
 _SHARE = re.compile(
-    r"%|\bper ?cent\b|\bpercentage\b|\b(half|third|quarter|fifth|tenth|majority|minority)\b|\b(in|of|out of) (every )?"
-    rf"(\d+|{NUMBER_WORDS})\b",
+    r"%|\bper ?cent\b|\bpercentage\b|\b(half|third|quarter|fifth|tenth|majority|minority)\b"
+    rf"|\b(?:\d+|{NUMBER_WORDS}|one)\s+(in|of|out of) (every )?(\d+|{NUMBER_WORDS})\b",
     re.I,
 )
 _ASKS_MONEY = re.compile(
@@ -30,11 +32,41 @@ _ASKS_MONEY = re.compile(
     r"salary|fine)\b|\bhow much (?:[\w-]+ )?(money|funding|cash)\b",
     re.I,
 )
+_COST_TO = re.compile(
+    r"\b(?:cost|costs|costing|pay|paid|spend|spent|spending)\b(?:\s+[\w'’]+){0,4}?\s+to\s+"
+    r"(?!(?:the|a|an|be|date|its|their|his|her|them|him|us|you|me)\b)([a-z]{3,})\b",
+    re.I,
+)
+_PAID_TO = re.compile(
+    r"(?:[$€£]\s?\d[\d.,]*(?:\s+(?:million|billion|thousand))?|\b(?:cost|costs|paid|pay|spent|spend)\b)"
+    r"(?:\s+[\w'’$.,]+){0,5}?\s+to\s+(?!(?:the|a|an|be|date)\b)[a-z]{3,}\b",
+    re.I,
+)
+"""What a sum was for ("how much did it cost to build cecot", "what does it cost per year to run it"): a sentence
+that says its sum was for something else ("$6 million to house the deportees") is no answer; one that says not
+what its sum was for ("It would cost the US $6 million a year") may be."""
+_BASE_PAST = dict(
+    pair.split(":")
+    for pair in """build:built run:ran buy:bought make:made keep:kept hold:held feed:fed pay:paid send:sent
+    bring:brought fight:fought sell:sold spend:spent lend:lent lead:led""".split()
+)
+
+
+def _does(text: str, verb: str) -> bool:
+    """True when the text holds the verb in a form of its own ("build" in "building", "built")."""
+    forms = [verb, _BASE_PAST.get(verb, "")]
+    return any(f and re.search(rf"\b{re.escape(f[:5] if len(f) > 5 else f)}", text, re.I) for f in forms)
+
+
 _MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)
 
 
-ASKS_SENTENCE = r"\bwhat (?:prison |jail )?sentences?\b"
-"""A question for a sentence ("what prison sentence did X get"): a length of time, so a figure (bot.focus)."""
+ASKS_SENTENCE = (
+    r"\bwhat(?:['’]s|\s+(?:is|was|are|were))?\s+(?:the\s+)?(?:average\s+|typical\s+|usual\s+|longest\s+|shortest\s+)?"
+    r"(?:prison |jail )?sentences?\b(?!\s+(?:of|in)\s+the\s+(?:report|article|source))"
+)
+"""A question for a sentence ("what prison sentence did X get", "what's the average sentence for ..."): a length of
+time, so a figure (bot.focus)."""
 _ASKS_DURATION = re.compile(rf"\bhow long\b|{ASKS_SENTENCE}", re.I)
 _DURATION = re.compile(
     r"\b(hours?|days?|weeks?|months?|years?|decades?|minutes?)\b|-(hour|day|week|month|year)\b", re.I
@@ -74,7 +106,10 @@ def gives_figure(sentence: str, question: str) -> bool:
         return False
     if _ASKS_MONEY.search(question) and not _MONEY.search(text):
         return False
-    if re.search(r"\bhow old\b", question, re.I) and not _AGE.search(text):  # an age, not any figure
+    asked_for, paid_for = _COST_TO.search(question), _PAID_TO.search(sentence)
+    if asked_for and paid_for and not _does(paid_for.group(0), asked_for.group(1).lower()):
+        return False  # "cost to build" is not answered by "$6 million to house the deportees"
+    if _ASKS_AGE.search(question) and not _AGE.search(text):  # an age, not any figure
         return False
     if _ASKS_VOTE.search(question) and not _TALLY.search(sentence):  # a vote is a tally, not a date
         return False
@@ -93,6 +128,7 @@ _TALLY = re.compile(
     r"|\b\d[\d,]*\s+(?:votes?|in favou?r|against|abstain)|\bunanimous|\bmajority\b",
     re.I,
 )
+_ASKS_AGE = re.compile(r"\bhow old\b|\bwhat age\b", re.I)
 _AGE = re.compile(r"\byears?[- ]old\b|\baged?\b|\bages\b|\bold\b", re.I)
 _PER_UNIT = re.compile(
     r"\b(?:per|a|an|each|every)\s+(day|week|month|year)\b(?!\s+(?:ago|later|earlier|before|after|in\b))"

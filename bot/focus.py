@@ -46,6 +46,7 @@ from bot.qualifiers import (
     happened,
     has_word,
     measured_noun,
+    meets_groups,
     named_actor,
     share_predicate,
     spelt_out,
@@ -84,7 +85,7 @@ _TYPES = (
         re.compile(
             r"\bhow (many|much|long|often|large|big|high|tall|far|old|deep|wide|heavy)\b|"
             r"\bwhat (percentage|percent|share|number|proportion|fraction|rate|"
-            r"total|figure|count|amount|cost|price|fee|capacity|size)\b|\b(avg|average)\b|\bhow many\b|"
+            r"total|figure|count|amount|cost|price|fee|capacity|size|age)\b|\bwhat\s+%|\b(avg|average)\b|\bhow many\b|"
             r"\b(by|at|from) what (margin|age|rate)\b|"
             r"\bwhat(?:['’]s|\s+(?:was|were|is|are))\s+the\s+(vote|margin|tally|score|split|turnout|population|budget)\b|"
             + ASKS_SENTENCE,
@@ -447,6 +448,8 @@ def is_country(name: str) -> bool:
 
 
 _COUNTRY_SHORT = frozenset({"us", "uk"})
+_COUNTRY_FULL = {"us": "united states", "uk": "united kingdom"}
+"""A country as debaters type it, by its name: "in the us" and "in the United States" place a figure alike."""
 _IN_ASKED = re.compile(r"\bin\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+){0,2})", re.I)
 _IN_STATED = re.compile(r"\bin\s+(?:the\s+)?([A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+){0,2})")
 
@@ -459,7 +462,7 @@ def _countries_after_in(text: str, pattern: re.Pattern[str]) -> set[str]:
         for n in range(len(words), 0, -1):  # the longest country name first: "costa rica", not "costa"
             name = " ".join(words[:n]).lower()
             if is_country(name):
-                out.add(name)
+                out.add(_COUNTRY_FULL.get(name, name))
                 break
     return out
 
@@ -551,6 +554,8 @@ def meets(
         return False
     of_them = ASKS_SHARE.search(question) and SHARE_OF_THEM.search(sentence)
     if focus.counted and not counts(near, focus.counted) and not of_them:
+        return False
+    if focus.kind == "number" and not of_them and not meets_groups(near, question):
         return False
     if focus.event and not happened(near, focus.event):
         return False

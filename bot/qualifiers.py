@@ -33,6 +33,8 @@ _COUNTED = re.compile(
 )
 
 
+_PREPOSITIONS = frozenset("about against over on with among into through concerning regarding".split())
+"""Words that end what a "how many" question counts: "complaints about abuses" counts complaints."""
 _CONTAINERS = frozenset("cases instances incidents episodes acts".split())
 """Words that count occurrences of what comes before them ("violence cases")."""
 _PEOPLE = frozenset(
@@ -77,6 +79,23 @@ is met only by a word of its own group (a count of "minors" answers "how many ch
 their own: a count of women, or of children, does not say how many girls."""
 
 
+def meets_groups(text: str, question: str) -> bool:
+    """True unless the figure question names a part of the people ("what % of those detained are women", "how many
+    of the dead were children") and the text names no word of that part: a figure for everyone is not one for them."""
+    asked = [g for g in _SUBGROUPS if any(re.search(rf"\b{re.escape(w)}\b", question, re.I) for w in g - _ADJECTIVES)]
+    if not asked:
+        return True
+    if any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for g in asked for w in g):
+        return True
+    return any("children" in g for g in asked) and _UNDER_AGE.search(text) is not None
+
+
+_ADJECTIVES = frozenset("foreign older minor male female man".split())
+"""Words of the groups that more often qualify something else ("Foreign Policy", "a minor offence"): they do not make
+a question ask about that part of the people."""
+_UNDER_AGE = re.compile(r"\b(?:under|below|younger than)\s+(?:the\s+age\s+of\s+)?1[0-8]\b", re.I)
+
+
 def counts(text: str, counted: str) -> bool:
     """True when the text counts what the question counts: the word in any form ("killings", "killed"), or a word
     of the same kind for people or deaths. A part of the people ("women", "children") is met only by its own words."""
@@ -95,7 +114,40 @@ def counts(text: str, counted: str) -> bool:
                 continue
         if any(word in kind and any(has_word(text, w) for w in kind) for kind in (_DEATHS, _CONFINED)):
             return True
+        if word not in _PEOPLE and any(similar_words(word, w) for w in counted_words(text)):
+            return True  # "600 soldiers" counts troops, "2.2 million visitors" tourists
     return False
+
+
+SYNONYM_MIN = 0.75
+"""Two words name the same thing when the embedding model, reading each alone, puts them at least this close
+("troops" / "soldiers" 0.89, "tourists" / "visitors" 0.79, "journalists" / "reporters" 0.87; not "troops" /
+"officers" 0.50, "troops" / "members" 0.46, "women" / "people" 0.53). A round value between those, not fitted."""
+_FIGURE_THEN = re.compile(
+    r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundreds|thousands|millions|dozens))(?:\s+(?:million|thousand|hundred|billion))?"
+    r"((?:\s+[a-z][a-z-]*){1,3})",
+    re.I,
+)
+
+
+def counted_words(text: str) -> list[str]:
+    """Return the words just after the text's figures ("600 soldiers of the armed forces" -> soldiers), what its
+    figures count."""
+    out = []
+    for m in _FIGURE_THEN.finditer(text):
+        out += [w.lower() for w in m.group(1).split() if len(w) >= 4 and w.lower() not in GENERIC]
+    return list(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=8192)
+def similar_words(a: str, b: str) -> bool:
+    """True when two different words name the same thing to the embedding model (``SYNONYM_MIN``)."""
+    if a == b:
+        return True
+    from bot.embeddings import embed_query
+
+    return float(embed_query(a) @ embed_query(b)) >= SYNONYM_MIN
 
 
 def _names_people(text: str, word: str) -> bool:
@@ -108,7 +160,7 @@ def _names_people(text: str, word: str) -> bool:
 _EVENT = re.compile(
     r"\bhow many\b(?:\s+[\w'-]+){0,4}?\s+(?:were|was|are|is|have been|has been|had been|have|has|had|got|get|"
     r"being)\s+(?:\w+ly\s+)?([a-z]+(?:ed|en|wn|ght|lt|ld|id))\b"
-    r"|\bhow many\b(?:\s+[\w'-]+){1,3}?\s+(died|killed|murdered)\b"  # "how many under-18s died": deaths only
+    r"|\bhow many\b(?:\s+[\w'-]+){1,4}?\s+(died|killed|murdered)\b"  # "how many under-18s died": deaths only
     r"|\bhow many\b(?:\s+[\w'-]+){1,3}?\s+did\s+(?:the\s+)?[\w'’.-]+(?:\s+[\w'’.-]+)?\s+"
     r"(interview|survey|poll|visit|inspect|arrest|detain|release|free|deport|convict|charge|prosecute|kill|hire"
     r"|train|close|open|seize|rescue|transfer|expel|pardon)\b",  # "how many ppl did the iachr interview"
@@ -183,14 +235,20 @@ def counted_noun(question: str) -> str:
     m = _COUNTED.search(question)
     if m:
         phrase = (m.group(1) or m.group(2) or m.group(3) or "").split()
-    else:
-        first = re.search(r"\bhow many\s+([a-z][\w'-]*)", question, re.I)  # "how many tourists visited ..."
-        phrase = [first.group(1)] if first else []
+    else:  # "how many tourists visited ...", "how many army troops guard ...": a plural after a singular is the head
+        first = re.search(r"\bhow many\s+([a-z][\w'-]*)(?:\s+([a-z][\w'-]*s)\b)?", question, re.I)
+        plural = first and first.group(2) and not first.group(1).lower().endswith("s")
+        phrase = [first.group(2) if plural else first.group(1)] if first else []
     if m and m.group(3):  # "what share of the custody deaths": either word may be what the sentence counts
         words = phrase[:1] if phrase[0].endswith("s") else phrase  # a plural ends it: "of salvadorans trust"
         return " ".join(w.lower() for w in words if w.lower() not in GENERIC and len(w) >= 3)
+    cut = next((i for i, w in enumerate(phrase) if i and w.lower() in _PREPOSITIONS), None)
+    if cut is not None:  # "how many complaints about abuses": the complaints
+        phrase = phrase[:cut]
     if len(phrase) > 1 and phrase[-1].lower() in _CONTAINERS and not phrase[-2].endswith(("'", "’")):
         phrase = phrase[:-1]  # "how many sexual violence cases": cases of violence
+    if len(phrase) > 1 and re.search(r"[a-z]ed$", phrase[-1], re.I) and phrase[-2].lower().endswith("s"):
+        phrase = phrase[:-1]  # "how many tourists visited": the tourists, not their verb
     if len(phrase) > 1 and phrase[0].lower() in _PEOPLE and not phrase[-1].lower().endswith("s"):
         phrase = phrase[:1]  # "how many people live in ...": the people, not their verb
     head = phrase[-1].lower() if phrase else ""

@@ -255,6 +255,22 @@ def test_a_dated_sentence_must_name_the_asked_year() -> None:
         ("how many were killed in 2022", "Gangs were active in 2022.", False),
         ("how come approval is so high", "Approval is the highest since he took office.", False),
         ("how come approval is so high", "Approval was driven by the fall in crime.", True),
+        ("how much did it cost to build the prison", "It would cost the US $6 million to house the men.", False),
+        ("how much did it cost to build the prison", "Building the prison cost $90 million.", True),
+        ("what % of the deaths were in the prison", "It recorded 261 deaths, plus the deaths of four babies.", False),
+        ("what % of the deaths were in the prison", "One in five of the deaths were in the prison.", True),
+        ("what age did they lower prosecution to", "Sentences ranged from two to 12 years.", False),
+        ("what age did they lower prosecution to", "They lowered the age of prosecution to twelve.", True),
+        ("what's the avg sentence for gang membership", "Some 66% believed the gangs were beaten.", False),
+        ("what's the avg sentence for gang membership", "Gang members are sentenced to 20 to 40 years.", True),
+        ("what % of people detained are women", "83,000 people were detained; the majority were jailed.", False),
+        ("what % of people detained are women", "Women make up 7 percent of people detained.", True),
+        ("how many under-18s were detained", "Of 68,000 people detained, 1,600 were under the age of 18.", True),
+        ("how many of the deportees died in the prison", "Venezuela said 252 prisoners were released.", False),
+        ("how many army troops guard the prison", "It is guarded by 600 soldiers of the armed forces.", True),
+        ("how many journalists guard the prison", "It is guarded by 600 soldiers of the armed forces.", False),
+        ("how many complaints about abuses were made", "Hurtado said 7,900 complaints had been made.", True),
+        ("what share had convictions in the us", "Just 3 percent had been convicted in the United States.", True),
     ],
 )
 def test_a_figure_or_reason_is_of_the_kind_asked(question: str, sentence: str, answers: bool) -> None:
@@ -501,3 +517,19 @@ def test_a_long_verb_is_read_by_more_of_its_letters() -> None:
     assert event_verb("how many ppl did the iachr interview for its report") == "interview"
     assert not happened("The Inter-American Commission counted 92 dead.", "interview")
     assert happened("It rests on interviews with more than 90 people.", "interview")
+
+
+def test_initials_of_the_sources_main_names_are_spelt_out(corpus_index: Settings) -> None:
+    from bot.retrieval import _initialisms, spell_out_initials
+
+    texts = ["Crime fell in El Salvador. El Salvador is small.", "The Attorney General spoke in El Salvador."]
+    assert _initialisms(texts, passages=10) == {"es": "El Salvador"}  # written out 3 times; the rest once
+    assert _initialisms(texts, passages=100) == {}  # too rare for a corpus of that size
+    spelt = spell_out_initials("how many tourists came to es in 2023, and what was es's rate", corpus_index)
+    assert spelt == "how many tourists came to El Salvador in 2023, and what was El Salvador's rate"
+    assert spell_out_initials("what does the us say", corpus_index) == "what does the us say"  # a word it knows
+
+
+def test_a_month_typed_short_is_not_an_unknown_word(corpus_index: Settings) -> None:
+    answer = ask("how many intl tourists came to es jan-aug 2023", settings=corpus_index)
+    assert not answer.refused and any("2.2 million" in c.quote for c in answer.citations)

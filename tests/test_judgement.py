@@ -89,8 +89,8 @@ def test_rebut_on_a_held_out_batch(rebuttals: dict[str, Rebuttal], batch: int, m
     missed it: 11 right, 5 unsure, 4 wrong (12 / 4 / 4 since the shifter, which was designed with it in view).
     Batch 6 was written and committed before the shifter was designed and run once after it: 14 right, 1 unsure,
     5 wrong (13 / 2 / 5 with the encoder's raw reading). Batch 7 (tenth session) tested a vote of the sources'
-    sentences and rejected it: 10 right, 6 unsure, 4 wrong without it. Each floor is what its batch measured (a regression
-    guard, not the goal), and the README gives the figures."""
+    sentences and rejected it: 10 right, 6 unsure, 4 wrong without it. Each floor is what its batch measured (a
+    regression guard, not the goal), and the README gives the figures."""
     held_out = [a for a in ARGUMENTS if a.get("batch", 1) == batch]
     right, _, wrong = _rebut_readings(held_out, rebuttals)
     assert right >= 0.5 * len(held_out)
