@@ -62,7 +62,7 @@ _MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|
 
 
 ASKS_SENTENCE = (
-    r"\bwhat(?:['’]s|\s+(?:is|was|are|were))?\s+(?:the\s+)?(?:average\s+|typical\s+|usual\s+|longest\s+|shortest\s+)?"
+    r"\bwhat(?:['’]?s|\s+(?:is|was|are|were))?\s+(?:the\s+)?(?:average\s+|typical\s+|usual\s+|longest\s+|shortest\s+)?"
     r"(?:prison |jail )?sentences?\b(?!\s+(?:of|in)\s+the\s+(?:report|article|source))"
 )
 """A question for a sentence ("what prison sentence did X get", "what's the average sentence for ..."): a length of

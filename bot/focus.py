@@ -309,13 +309,17 @@ def focus_of(
     if noun and noun not in GENERIC and noun not in _VOTE_WORDS and not _MEASURE.fullmatch(noun):
         terms.append(noun)  # "what's the margin of error": a figure answers only if it is a margin
     rare = _min_idf_for_share(idf, NAME_MAX_SHARE)
-    words = [_POSSESSIVE.sub("", w).lower() for w in _WORD.findall(question)]  # "mexico's" is "mexico"
-    # Neighbouring names are one name ("Osiris Luna"): a passage that says "Luna" names him.
+    typed = _WORD.findall(question)
+    words = [_POSSESSIVE.sub("", w).lower() for w in typed]  # "mexico's" is "mexico"
+    # Neighbouring names are one name ("Osiris Luna"): a passage that says "Luna" names him. A possessive ends
+    # one ("ecuador's bukele-style prisons": Ecuador, then Bukele).
     groups: list[list[str]] = [[]]
-    for w in words:
+    for w, as_typed in zip(words, typed, strict=True):
         asked_type = kind == "place" and w in _PLACE_WORDS  # "what city": the kind of answer, not a name in it
         if stem(w) in names and w != acronym.lower() and w[:3] not in _MONTHS and not asked_type:
             groups[-1].append(w)
+            if _POSSESSIVE.search(as_typed):
+                groups.append([])
         elif groups[-1]:
             groups.append([])
     rare_names = [" ".join(g) for g in groups if any(idf.get(stem(w), 0.0) >= rare for w in g)]
@@ -444,10 +448,14 @@ def _countries() -> frozenset[str]:
 def is_country(name: str) -> bool:
     """True when a question's name is a country's ("ecuador", "costa rica"; pycountry's names, without accents; "us"
     and "uk" as debaters type them)."""
-    return fold(name).lower() in _countries() or name in _COUNTRY_SHORT
+    return fold(name).lower() in _countries() or name in _COUNTRY_SHORT or name in _CONTINENTS
 
 
 _COUNTRY_SHORT = frozenset({"us", "uk"})
+_CONTINENTS = frozenset(["europe", "asia", "africa", "oceania", "antarctica", "north america", "south america"])
+"""Continents, which, like a country, a report names in passing: a question about tourists from Europe is answered
+only in a passage that names Europe. (Not a region a report is about throughout, such as "Latin America and the
+Caribbean", whose passages say "the region".)"""
 _COUNTRY_FULL = {"us": "united states", "uk": "united kingdom"}
 """A country as debaters type it, by its name: "in the us" and "in the United States" place a figure alike."""
 _IN_ASKED = re.compile(r"\bin\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+){0,2})", re.I)
