@@ -309,12 +309,12 @@ def focus_of(
     if noun and noun not in GENERIC and noun not in _VOTE_WORDS and not _MEASURE.fullmatch(noun):
         terms.append(noun)  # "what's the margin of error": a figure answers only if it is a margin
     rare = _min_idf_for_share(idf, NAME_MAX_SHARE)
-    typed = _WORD.findall(question)
-    words = [_POSSESSIVE.sub("", w).lower() for w in typed]  # "mexico's" is "mexico"
+    written = _WORD.findall(question)
+    words = [_POSSESSIVE.sub("", w).lower() for w in written]  # "mexico's" is "mexico"
     # Neighbouring names are one name ("Osiris Luna"): a passage that says "Luna" names him. A possessive ends
     # one ("ecuador's bukele-style prisons": Ecuador, then Bukele).
     groups: list[list[str]] = [[]]
-    for w, as_typed in zip(words, typed, strict=True):
+    for w, as_typed in zip(words, written, strict=True):
         asked_type = kind == "place" and w in _PLACE_WORDS  # "what city": the kind of answer, not a name in it
         if stem(w) in names and w != acronym.lower() and w[:3] not in _MONTHS and not asked_type:
             groups[-1].append(w)
