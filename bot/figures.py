@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from bot.qualifiers import has_word
+
 NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
     r"thousands?|millions?|billions?|dozens?|half|third|quarter|doubled?|tripled?"
@@ -54,8 +56,7 @@ _BASE_PAST = dict(
 
 def _does(text: str, verb: str) -> bool:
     """True when the text holds the verb in a form of its own ("build" in "building", "built")."""
-    forms = [verb, _BASE_PAST.get(verb, "")]
-    return any(f and re.search(rf"\b{re.escape(f[:5] if len(f) > 5 else f)}", text, re.I) for f in forms)
+    return has_word(text, verb) or (verb in _BASE_PAST and has_word(text, _BASE_PAST[verb]))
 
 
 _MONEY = re.compile(r"[$€£]|\b(dollars?|usd|euros?|pounds?|colones|bitcoins?|cents?)\b", re.I)

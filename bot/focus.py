@@ -43,11 +43,12 @@ from bot.qualifiers import (
     counted_noun,
     counts,
     event_verb,
+    groups_asked,
     happened,
     has_word,
     measured_noun,
-    meets_groups,
     named_actor,
+    names_group,
     share_predicate,
     spelt_out,
 )
@@ -222,6 +223,9 @@ class Focus:
     speaker: tuple[str, ...] = ()
     """Whose words a "what did X say" question asks for ("attorney general" in "what did el salvador's attorney
     general say about ..."): the sentence, or the one before it, must report them as X's (``speaks``)."""
+    groups: tuple[frozenset[str], ...] = ()
+    """The parts of the people a figure question names ("... are women"): a figure answers only when the sentence,
+    or the one before it, names one of them (``bot.qualifiers.names_group``)."""
 
     @property
     def wants_list(self) -> bool:
@@ -345,6 +349,7 @@ def focus_of(
         share_predicate(question, [w for a in found for w in a]),
         frozenset(days_named(question)),
         speaker_of(question),
+        groups=groups_asked(question) if kind == "number" else (),
     )
 
 
@@ -563,7 +568,7 @@ def meets(
     of_them = ASKS_SHARE.search(question) and SHARE_OF_THEM.search(sentence)
     if focus.counted and not counts(near, focus.counted) and not of_them:
         return False
-    if focus.kind == "number" and not of_them and not meets_groups(near, question):
+    if focus.groups and not of_them and not names_group(near, focus.groups):
         return False
     if focus.event and not happened(near, focus.event):
         return False

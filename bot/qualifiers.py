@@ -79,15 +79,19 @@ is met only by a word of its own group (a count of "minors" answers "how many ch
 their own: a count of women, or of children, does not say how many girls."""
 
 
-def meets_groups(text: str, question: str) -> bool:
-    """True unless the figure question names a part of the people ("what % of those detained are women", "how many
-    of the dead were children") and the text names no word of that part: a figure for everyone is not one for them."""
-    asked = [g for g in _SUBGROUPS if any(re.search(rf"\b{re.escape(w)}\b", question, re.I) for w in g - _ADJECTIVES)]
-    if not asked:
+def groups_asked(question: str) -> tuple[frozenset[str], ...]:
+    """Return the parts of the people a figure question names ("what % of those detained are women", "how many of
+    the dead were children"): a figure for everyone is not one for them (``names_group``)."""
+    return tuple(
+        g for g in _SUBGROUPS if any(re.search(rf"\b{re.escape(w)}\b", question, re.I) for w in g - _ADJECTIVES)
+    )
+
+
+def names_group(text: str, groups: Sequence[frozenset[str]]) -> bool:
+    """True when the text names a word of one of these parts of the people ("under the age of 18" for children)."""
+    if any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for g in groups for w in g):
         return True
-    if any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for g in asked for w in g):
-        return True
-    return any("children" in g for g in asked) and _UNDER_AGE.search(text) is not None
+    return any("children" in g for g in groups) and _UNDER_AGE.search(text) is not None
 
 
 _ADJECTIVES = frozenset("foreign older minor male female man".split())
