@@ -226,6 +226,10 @@ class Focus:
     groups: tuple[frozenset[str], ...] = ()
     """The parts of the people a figure question names ("... are women"): a figure answers only when the sentence,
     or the one before it, names one of them (``bot.qualifiers.names_group``)."""
+    nationals: tuple[frozenset[str], ...] = ()
+    """The peoples named for a country that a figure question counts ("venezuelan political prisoners"), each with
+    their country's names: a sentence that names another people and not them ("the deal freed 10 Americans who had
+    been held in Venezuela") does not answer it."""
 
     @property
     def wants_list(self) -> bool:
@@ -350,6 +354,7 @@ def focus_of(
         frozenset(days_named(question)),
         speaker_of(question),
         groups=groups_asked(question) if kind == "number" else (),
+        nationals=nationals_asked(question) if kind == "number" else (),
     )
 
 
@@ -363,7 +368,8 @@ _REPORTS = (
     r"|noted|notes|added|adds|described|describes|wrote|writes|warned|warns|replied|responded|concluded|concludes"
     r"|insisted|insists|maintained|maintains|denied|denies|rejected|rejects|dismissed|dismisses|asserted|asserts"
     r"|explained|explains|recalled|recalls|acknowledged|admitted|confirmed|confirms|criticised|criticized|praised"
-    r"|accused|accuses|defended|defends|urged|urges|asked|asks"
+    r"|accused|accuses|defended|defends|urged|urges|asked|asks|contended|contends|countered|counters|alleged"
+    r"|alleges|objected|objects|disputed|disputes|pointed\s+out|points\s+out|suggested|suggests|reported|reports"
     r"|ruled|rules|ordered|orders|decided|decides|declared|declares|upheld|upholds|refused|refuses|blocked|blocks"
     r"|found|finds|held\s+that|holds\s+that"
 )
@@ -456,6 +462,34 @@ def is_country(name: str) -> bool:
     return fold(name).lower() in _countries() or name in _COUNTRY_SHORT or name in _CONTINENTS
 
 
+_NATIONAL = re.compile(r"\b([a-z]{3,}?)(?:ians?|eans?|ans?)\b", re.I)
+
+
+def nationals_asked(question: str) -> tuple[frozenset[str], ...]:
+    """Return, for each people named for a country in a figure question ("how many venezuelan political prisoners
+    ..."), the words that name them or their country: a count of Americans does not answer it."""
+    out = []
+    for m in _NATIONAL.finditer(question):
+        word, root = m.group(0).lower(), m.group(1).lower()
+        if len(root) < 3:
+            continue
+        homes = sorted(c for c in _countries() if any(w.startswith(root) for w in c.split()) and len(c) < 30)
+        if homes and (len(root) >= 5 or any(w == root or w == root + "a" for c in homes for w in c.split())):
+            base = word[:-1] if word.endswith("s") else word
+            out.append(frozenset([base, base + "s", *homes, *(_US_NAMES if root.startswith("americ") else ())]))
+    return tuple(out)
+
+
+_US_NAMES = ("u.s.", "united states")
+
+
+def _other_people(sentence: str, asked: tuple[frozenset[str], ...]) -> bool:
+    """True when the sentence names a people named for a country, and none of the ones asked about."""
+    named = nationals_asked(sentence)
+    words = {w for g in asked for w in g if not is_country(w)}
+    return bool(named) and not any(re.search(rf"\b{re.escape(w)}\b", sentence, re.I) for w in words)
+
+
 _COUNTRY_SHORT = frozenset({"us", "uk"})
 _CONTINENTS = frozenset(["europe", "asia", "africa", "oceania", "antarctica", "north america", "south america"])
 """Continents, which, like a country, a report names in passing: a question about tourists from Europe is answered
@@ -506,6 +540,11 @@ def named_in(text: str, name: str) -> bool:
 
 _PARTICLES = frozenset("the los las del de la el san santa".split())
 """Parts of a name that name nothing alone: "la" in "la prensa grafica" is met by "Latin", "El" by any Spanish name."""
+
+
+_ANYONE = (["people"], ["persons"], ["individuals"], ["respondents"])
+"""Counted words that name no group: a poll's share answers "what % of people ..." without naming them."""
+_PERCENT = re.compile(r"\d\s*(?:%|percent\b|per cent\b)")
 
 
 def meets(
@@ -565,10 +604,15 @@ def meets(
     # (``by``: its publisher and author), where every sentence is theirs ("The office said ..." in a UN release).
     if focus.speaker and not (speaks(f"{before} {sentence}", focus.speaker) or named_in(by, focus.speaker[-1])):
         return False
-    of_them = ASKS_SHARE.search(question) and SHARE_OF_THEM.search(sentence)
+    # A share of "them", or a share of anyone at all ("what % of ppl polled ...": "just 8.4% accepted ...").
+    of_them = ASKS_SHARE.search(question) and (
+        SHARE_OF_THEM.search(sentence) or (focus.counted.split()[:1] in _ANYONE and _PERCENT.search(sentence))
+    )
     if focus.counted and not counts(near, focus.counted) and not of_them:
         return False
     if focus.groups and not of_them and not names_group(near, focus.groups):
+        return False
+    if focus.nationals and _other_people(sentence, focus.nationals):
         return False
     if focus.event and not happened(near, focus.event):
         return False

@@ -44,6 +44,12 @@ _PEOPLE = frozenset(
 """Words for counted people: "8,000 people ... released" answers "how many detainees were released"."""
 
 
+_ANYONE = frozenset("people persons individuals".split())
+"""The counted words that ask for no group in particular: "64.2% of Salvadorans" counts people."""
+_DEMONYMS = re.compile(r"\b[A-Z][a-z]{3,}ans\b")
+"""A people named for a place, in the plural ("Salvadorans", "Venezuelans", "Americans"; not "Plans")."""
+
+
 _DEATHS = frozenset("deaths died dead killed killings homicides murders murdered victims lives".split())
 """Words for counted deaths: "62 people were killed" answers "how many deaths ..."."""
 
@@ -112,7 +118,7 @@ def counts(text: str, counted: str) -> bool:
                 return True
             continue
         if word in _PEOPLE:  # people are counted by words for people, not by "prisons" or "jail"
-            if any(_names_people(text, w) for w in _PEOPLE):
+            if any(_names_people(text, w) for w in _PEOPLE) or (word in _ANYONE and _DEMONYMS.search(text)):
                 return True
             if word not in _DEATHS:
                 continue
@@ -374,6 +380,8 @@ _SHORTHAND = {
     "kid": "child",
     "cops": "police",
     "scotus": "the Supreme Court",
+    "doj": "the Justice Department",
+    "dhs": "Homeland Security",
     "potus": "the president",
     "what %": "what percentage",
 }

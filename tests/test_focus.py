@@ -7,6 +7,7 @@ import pytest
 from bot.answer import ask
 from bot.focus import Focus, decisive, focus_of, meets, question_kind, refers_back
 from bot.phrases import REFUSAL
+from bot.qualifiers import expand_shorthand
 from bot.settings import Settings
 
 
@@ -547,3 +548,29 @@ def test_a_possessive_ends_a_name_and_a_continent_is_met_in_the_passage() -> Non
     sentence = "The country received 2.2 million tourists in 2023."
     assert not meets(tourists, sentence, question="q", source="A table lists Europe, Asia and Africa.")
     assert meets(tourists, sentence, question="q", passage="Most came from Europe.")
+
+
+def test_a_count_of_another_people_does_not_answer() -> None:
+    q = "how many venezuelan political prisoners were freed in the swap"
+    focus = focus_of(q, {}, str)
+    assert not meets(focus, "The deal freed 10 Americans who had been held in Venezuela.", question=q)
+    assert meets(focus, "The deal freed 10 Venezuelan political prisoners.", question=q)
+    assert meets(focus, "The deal freed 10 prisoners.", question=q)  # no people named: not another people
+    assert focus_of("how many plans were freed", {}, str).nationals == ()
+
+
+def test_a_share_of_anyone_is_a_share_of_people() -> None:
+    q = "what % of ppl polled were ok with every suspension"
+    focus = focus_of(expand_shorthand(q), {}, str)
+    assert meets(focus, "Just 8.4% accepted every suspension listed.", question=expand_shorthand(q))
+    assert not meets(focus, "Just 8 of the judges accepted every suspension listed.", question=expand_shorthand(q))
+    people = focus_of("what % of people say he keeps his promises", {}, str)
+    assert meets(people, "64.2% of Salvadorans polled said he was keeping the promises.", question="what % of people")
+    assert not meets(people, "64.2% of the Plans said he was keeping the promises.", question="how many")
+
+
+def test_lawyers_who_contend_speak() -> None:
+    q = expand_shorthand("what did doj lawyers argue against the judge")
+    focus = focus_of(q, {}, str)
+    assert meets(focus, "Justice Department lawyers contended that the judge had exceeded his powers.", question=q)
+    assert not meets(focus, "Justice Department lawyers were in court when the judge spoke.", question=q)
