@@ -542,6 +542,31 @@ _PARTICLES = frozenset("the los las del de la el san santa".split())
 """Parts of a name that name nothing alone: "la" in "la prensa grafica" is met by "Latin", "El" by any Spanish name."""
 
 
+_WORLD_ASKED = re.compile(r"\b(?:worldwide|globally|global|around the world|across the world|in the world)\b", re.I)
+_WORLD_STATED = re.compile(r"\b(?:worldwide|global(?:ly)?|world(?:'s|’s)?)\b", re.I)
+_ROLE_MODIFIER = re.compile(r"\b(deputy|vice|assistant|acting|interim|associate)[\s-]+[a-z]", re.I)
+_AGE_RANGE = re.compile(
+    r"\b(\d{1,2})\s*(?:-|–|to)\s*(\d{1,2})(?=[\s-]*(?:yrs?|years?)[\s-]*olds?\b)"
+    r"|\b(?:aged|ages)\s+(\d{1,2})\s*(?:-|–|to)\s*(\d{1,2})\b",
+    re.I,
+)
+
+
+def _meets_qualifiers(question: str, near: str) -> bool:
+    """True unless the question narrows what it asks in a way the sentence (or the one before it) does not: the
+    whole world ("how many adults worldwide ..." is not answered by El Salvador's figure), a deputy or acting holder
+    of a role (not the director), an age band ("among 18-29 yr olds")."""
+    if question and _WORLD_ASKED.search(question) and not _WORLD_STATED.search(near):
+        return False
+    if any(not has_word(near, m.group(1)) for m in _ROLE_MODIFIER.finditer(question)):
+        return False
+    for m in _AGE_RANGE.finditer(question):
+        low, high = (g for g in m.groups() if g)
+        if not re.search(rf"\b{low}\b[^.]{{0,12}}\b{high}\b", near):
+            return False
+    return True
+
+
 _ANYONE = (["people"], ["persons"], ["individuals"], ["respondents"])
 """Counted words that name no group: a poll's share answers "what % of people ..." without naming them."""
 _PERCENT = re.compile(r"\d\s*(?:%|percent\b|per cent\b)")
@@ -611,6 +636,8 @@ def meets(
     if focus.counted and not counts(near, focus.counted) and not of_them:
         return False
     if focus.groups and not of_them and not names_group(near, focus.groups):
+        return False
+    if not _meets_qualifiers(question, near):
         return False
     if focus.nationals and _other_people(sentence, focus.nationals):
         return False

@@ -173,7 +173,8 @@ _EVENT = re.compile(
     r"|\bhow many\b(?:\s+[\w'-]+){1,4}?\s+(died|killed|murdered)\b"  # "how many under-18s died": deaths only
     r"|\bhow many\b(?:\s+[\w'-]+){1,3}?\s+did\s+(?:the\s+)?[\w'’.-]+(?:\s+[\w'’.-]+)?\s+"
     r"(interview|survey|poll|visit|inspect|arrest|detain|release|free|deport|convict|charge|prosecute|kill|hire"
-    r"|train|close|open|seize|rescue|transfer|expel|pardon)\b",  # "how many ppl did the iachr interview"
+    r"|train|close|open|seize|rescue|transfer|expel|pardon)\b"  # "how many ppl did the iachr interview"
+    r"|\bhow many times\b(?:\s+[\w'’-]+){1,6}?\s+(?:been\s+)?([a-z]+(?:ed|en|wn|ght|lt|ld|id))\b",  # a frequency
     re.I,
 )
 _KINDS_OF_EVENT = (
@@ -181,6 +182,7 @@ _KINDS_OF_EVENT = (
     frozenset("arrested detained jailed imprisoned captured held locked incarcerated".split()),
     frozenset("freed released".split()),
     frozenset("deported sent transferred expelled removed flown flew".split()),
+    frozenset("extended renewed prolonged".split()),
 )
 """Words for the same event: "83,000 people had been detained" answers "how many were arrested"."""
 
@@ -188,7 +190,7 @@ _KINDS_OF_EVENT = (
 def event_verb(question: str) -> str:
     """Return the participle a "how many ... were/have been <verb>" question asks about, or ""."""
     m = _EVENT.search(question)
-    verb = (m.group(1) or m.group(2) or m.group(3)).lower() if m else ""
+    verb = next(g for g in m.groups() if g).lower() if m else ""
     return "" if verb in GENERIC or verb in _NOT_PARTICIPLES else verb
 
 

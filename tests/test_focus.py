@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.answer import ask
@@ -574,3 +576,27 @@ def test_lawyers_who_contend_speak() -> None:
     focus = focus_of(q, {}, str)
     assert meets(focus, "Justice Department lawyers contended that the judge had exceeded his powers.", question=q)
     assert not meets(focus, "Justice Department lawyers were in court when the judge spoke.", question=q)
+
+
+def test_how_many_times_asks_for_that_event() -> None:
+    from bot.qualifiers import event_verb
+
+    q = "how many times had the emergency been renewed by dec 2022"
+    assert event_verb(q) == "renewed"
+    focus = focus_of(q, {}, str)
+    assert meets(focus, "By December 2022 the Assembly had extended the emergency eight times.", question=q)
+    assert not meets(focus, "By December 2022 more than 60,000 people had been arrested.", question=q)
+
+
+@pytest.mark.parametrize(
+    ("question", "meeting", "missing"),
+    [
+        ("how many adults worldwide felt safe in 2023", "Worldwide, 70% of adults said yes in 2023.", "88% said so."),
+        ("who is the prison's deputy director", "Its deputy director, Ana Ruiz, spoke.", "Its director, Ana Ruiz."),
+        ("approval among 18-29 yr olds", "Among those aged 18 to 29, 95% approved.", "Approval reached 91.9%."),
+    ],
+)
+def test_a_narrowed_question_needs_the_narrowing(question: str, meeting: str, missing: str) -> None:
+    focus = focus_of(question, {}, str)
+    assert meets(replace(focus, kind="other"), meeting, question=question)
+    assert not meets(replace(focus, kind="other"), missing, question=question)
