@@ -129,7 +129,7 @@ _TALLY = re.compile(
     r"|\b\d[\d,]*\s+(?:votes?|in favou?r|against|abstain)|\bunanimous|\bmajority\b",
     re.I,
 )
-_ASKS_AGE = re.compile(r"\bhow old\b|\bwhat age\b", re.I)
+_ASKS_AGE = re.compile(r"\bhow old\b|\bwhat age\b|\b(?:average|median|mean|typical)\s+age\b", re.I)
 _AGE = re.compile(r"\byears?[- ]old\b|\baged?\b|\bages\b|\bold\b", re.I)
 _PER_UNIT = re.compile(
     r"\b(?:per|a|an|each|every)\s+(day|week|month|year)\b(?!\s+(?:ago|later|earlier|before|after|in\b))"

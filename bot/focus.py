@@ -178,7 +178,8 @@ _CAUSE = re.compile(
     r"\b(because|due to|as a result|so that|in order to|led to|leads? to|caused|causes|reasons?|after|amid|"
     r"thanks to|blamed|attribut\w+|result of|aimed|designed to|meant to|so as to|drove|driven|why|concluded|"
     r"on the grounds|citing|for fear|given that|owing to|explain\w*|argu\w+ that|credit\w*|tied to|linked to|"
-    r"fuel+ed by|stemm\w* from|stems from|rooted in|spurred|triggered|prompted|sparked|set off|motivated)\b",
+    r"fuel+ed by|stemm\w* from|stems from|rooted in|spurred|triggered|prompted|sparked|set off|motivated"
+    r"|contribut\w+ to|behind|because of|responsible for|the result of)\b",
     re.I,
 )
 _REFERS_BACK = re.compile(
@@ -368,7 +369,7 @@ _REPORTS = (
     r"|noted|notes|added|adds|described|describes|wrote|writes|warned|warns|replied|responded|concluded|concludes"
     r"|insisted|insists|maintained|maintains|denied|denies|rejected|rejects|dismissed|dismisses|asserted|asserts"
     r"|explained|explains|recalled|recalls|acknowledged|admitted|confirmed|confirms|criticised|criticized|praised"
-    r"|accused|accuses|defended|defends|urged|urges|asked|asks|contended|contends|countered|counters|alleged"
+    r"|accused|accuses|defended|defends|urged|urges|asked|asks|condemned|condemns|branded|brands|labell?ed|quoted\s+as\s+saying|contended|contends|countered|counters|alleged"
     r"|alleges|objected|objects|disputed|disputes|pointed\s+out|points\s+out|suggested|suggests|reported|reports"
     r"|ruled|rules|ordered|orders|decided|decides|declared|declares|upheld|upholds|refused|refuses|blocked|blocks"
     r"|found|finds|held\s+that|holds\s+that"
@@ -384,8 +385,9 @@ def speaker_of(question: str) -> tuple[str, ...]:
         return ()
     phrase = m.group(1).lower()
     phrase = re.split(r"['’]s\s+", phrase)[-1]  # the owner's name is not the speaker
+    phrase = re.split(r"\s+(?:of|for|at|from)\s+", phrase)[0]  # "the director of X": the director
     words = [w for w in re.findall(r"[a-z][\w-]*", phrase) if w not in GENERIC and w not in ("el", "la", "los")]
-    return tuple(words[:3])
+    return tuple(words[-3:])  # the head noun is last: "the presidential human rights commissioner"
 
 
 def speaks(text: str, speaker: tuple[str, ...]) -> bool:
@@ -520,7 +522,11 @@ def _elsewhere(question: str, sentence: str) -> bool:
     asked = _countries_after_in(question, _IN_ASKED)
     if not asked:
         return False
-    stated = _countries_after_in(sentence, _IN_STATED)
+    # Where the sentence places its own figure ("convicted in the United States"), or, if it names no place, whose
+    # figure it is: "88% of Salvadorans" is El Salvador's.
+    stated = _countries_after_in(sentence, _IN_STATED) or {
+        c for g in nationals_asked(sentence) for c in g if c in _countries()
+    }
     return bool(stated) and not asked & stated
 
 

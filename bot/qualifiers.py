@@ -386,6 +386,13 @@ _SHORTHAND = {
     "dhs": "Homeland Security",
     "potus": "the president",
     "what %": "what percentage",
+    **{
+        f"{verb}nt": f"{verb} not"  # contractions typed without the apostrophe: "didnt" is "did not"
+        for verb in "did does do is was were has have had are could should would".split()
+    },
+    "dont": "do not",
+    "cant": "cannot",
+    "wont": "will not",
 }
 _SHORTHAND_RE = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w/])"

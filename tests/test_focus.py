@@ -600,3 +600,37 @@ def test_a_narrowed_question_needs_the_narrowing(question: str, meeting: str, mi
     focus = focus_of(question, {}, str)
     assert meets(replace(focus, kind="other"), meeting, question=question)
     assert not meets(replace(focus, kind="other"), missing, question=question)
+
+
+def test_whose_words_are_read_by_the_head_of_the_speakers_name() -> None:
+    from bot.focus import speaker_of
+
+    q = "what did the presidential human rights commissioner claim abt torture"
+    assert speaker_of(q)[-1] == "commissioner"
+    assert speaker_of("what did the director of the prison say")[-1] == "director"
+    focus = focus_of(expand_shorthand(q), {}, str)
+    said = "The Presidential Commissioner for Human Rights is quoted as saying that there is no torture."
+    assert meets(focus, said, question=expand_shorthand(q))
+    assert not meets(focus, "Human rights groups say there is torture.", question=expand_shorthand(q))
+
+
+def test_a_people_named_for_a_country_places_the_figure() -> None:
+    q = "what % of ppl in chile felt safe walking at night in 2023"
+    focus = focus_of(expand_shorthand(q), {}, str)
+    q = expand_shorthand(q)
+    assert not meets(focus, "In 2023, 88% of Salvadorans said they felt safe walking at night.", question=q)
+    assert meets(focus, "In 2023 Chile's figure was 36%, as few felt safe walking at night.", question=q)
+    # A sentence that places its figure itself is read by that place: "Venezuelans ... in the United States".
+    v = "how many of the venezuelans had convictions in venezuela"
+    assert not meets(focus_of(v, {}, str), "Half of the Venezuelans had convictions in the United States.", question=v)
+
+
+def test_debaters_contractions_and_causes() -> None:
+    from bot.figures import gives_figure
+
+    assert expand_shorthand("how many didnt show up, why cant they") == "how many did not show up, why cannot they?"
+    reason = focus_of("how come bukele is so popular", {}, str)
+    assert meets(reason, "Security gains had contributed to his extremely high popularity.", question="how come")
+    age = "whats the avg age of the people who died"
+    assert not gives_figure("Cristosal recorded 261 adult deaths.", expand_shorthand(age))
+    assert gives_figure("Their average age was 34 years old.", expand_shorthand(age))
