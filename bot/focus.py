@@ -703,6 +703,13 @@ _ROLE_ASKED = re.compile(
 )
 """A question for whoever holds a role ("who's the director of socorro juridico", "who is iudop's director"): the
 role's words and whose role it is."""
+_WHO_WROTE = re.compile(r"^\W*who\s+(?:wrote|authored|writes|is\s+the\s+author\s+of|are\s+the\s+authors\s+of)\b", re.I)
+_AUTHOR_NAMED = re.compile(
+    r"\b(?:(?:written|authored)\s+by|by|authors?,?)\s+[A-Z][\w'’-]+\s+[A-Z][\w'’-]+"
+    r"|\b[A-Z][\w'’-]+\s+[A-Z][\w'’-]+(?:\s+and\s+[A-Z][\w'’-]+\s+[A-Z][\w'’-]+)?\s+(?:wrote|writes|authored)\b"
+)
+"""A sentence that names who wrote something ("a report by Eddie Galdamez", "Manuel Meléndez-Sánchez and Alberto
+Vergara wrote"), which answers "who wrote ..." by its form."""
 _DEFINITION_ASKED = re.compile(
     r"^\W*what(?:['’]s|\s+is|\s+are|\s+was|\s+were)\s+(?:the\s+)?([\w&'’-]+(?:\s+[\w&'’-]+){0,3})\W*$", re.I
 )
@@ -728,6 +735,8 @@ def decisive(focus: Focus, sentence: str, before: str, question: str) -> bool:
             or re.search(rf"\b{acr}\b[^.]{{0,20}}\b(?:stands?|short) for\b", sentence)
             or spelt_out(sentence, focus.acronym.lower())
         )
+    if focus.kind == "person" and _WHO_WROTE.search(question):
+        return bool(_AUTHOR_NAMED.search(sentence))
     if focus.kind == "person" and (role := _ROLE_ASKED.search(question)):
         head = re.escape((role.group(1) or role.group(4)).split()[-1])
         owner = [w for w in re.findall(r"[\w-]+", role.group(2) or role.group(3)) if w.lower() not in GENERIC]

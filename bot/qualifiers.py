@@ -427,7 +427,7 @@ _NOT_ACTORS = frozenset(
     """capita cent day days year years month months week weeks person head inhabitants resident residents people
     population it they he she we you i this that those these there report reports essay article study poll survey
     paper data figures review brief statement analysis story piece book forensic latest official been being got el most
-    la probe investigation inquiry""".split()
+    la probe investigation inquiry not never""".split()
 )
 """Words after "per" / "according to" that are no actor ("per capita", "per day") or that name a document rather
 than who wrote it ("the journal of democracy essay"): only the other words must be met."""

@@ -634,3 +634,13 @@ def test_debaters_contractions_and_causes() -> None:
     age = "whats the avg age of the people who died"
     assert not gives_figure("Cristosal recorded 261 adult deaths.", expand_shorthand(age))
     assert gives_figure("Their average age was 34 years old.", expand_shorthand(age))
+
+
+def test_did_not_names_no_actor_and_who_wrote_is_answered_by_a_byline() -> None:
+    from bot.qualifiers import actors
+
+    assert actors("how many lawmakers abstained or did not show up for the vote", frozenset(), str) == ()
+    q = "who wrote the el salvador info report on the second transfer"
+    focus = focus_of(q, {}, str)
+    assert decisive(focus, "It draws on a report by Eddie Galdamez for El Salvador INFO.", "", q)
+    assert not decisive(focus, "The report by the agency was published in March.", "", q)
