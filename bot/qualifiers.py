@@ -50,6 +50,9 @@ _DEMONYMS = re.compile(r"\b[A-Z][a-z]{3,}ans\b")
 """A people named for a place, in the plural ("Salvadorans", "Venezuelans", "Americans"; not "Plans")."""
 
 
+_ARRESTS = re.compile(r"\d[\d,.]*(?:\s+(?:million|thousand))?\s+(?:arrests|detentions|captures)\b", re.I)
+
+
 _DEATHS = frozenset("deaths died dead killed killings homicides murders murdered victims lives".split())
 """Words for counted deaths: "62 people were killed" answers "how many deaths ..."."""
 
@@ -119,6 +122,8 @@ def counts(text: str, counted: str) -> bool:
             continue
         if word in _PEOPLE:  # people are counted by words for people, not by "prisons" or "jail"
             if any(_names_people(text, w) for w in _PEOPLE) or (word in _ANYONE and _DEMONYMS.search(text)):
+                return True
+            if _ARRESTS.search(text):  # "more than 8,500 arrests": a count of the people arrested
                 return True
             if word not in _DEATHS:
                 continue
@@ -275,6 +280,14 @@ def has_word(text: str, word: str) -> bool:
 
 
 _CONNECTORS = r"(?:\s+(?:of|for|the|and|on|de|del|la|los|las|y)\b)*\s+"
+_LETTER_WORDS = {"o": "of|on", "f": "for", "a": "and", "t": "the", "d": "de|del"}
+"""Small words that debaters' initials sometimes keep ("jod" for Journal of Democracy)."""
+
+
+def _letter(ch: str, inner: bool) -> str:
+    """The pattern for one letter of an acronym: a capitalised word, or, inside it, a small word with that initial."""
+    word = rf"{ch.upper()}[a-zà-ÿ]+(?:-[A-Z][a-zà-ÿ]+)?"
+    return rf"(?:{word}|(?:{_LETTER_WORDS[ch]})\b)" if inner and ch in _LETTER_WORDS else word
 
 
 @functools.lru_cache(maxsize=4096)
@@ -291,7 +304,7 @@ def spelling_out(text: str, name: str) -> re.Match[str] | None:
     if not (2 <= len(name) <= 6 and name.isalpha()):
         return None
     pattern = "".join(
-        rf"{ch.upper()}[a-zà-ÿ]+(?:-[A-Z][a-zà-ÿ]+)?" + ("" if i == len(name) - 1 else rf"(?:-|{_CONNECTORS})")
+        _letter(ch, inner=0 < i < len(name) - 1) + ("" if i == len(name) - 1 else rf"(?:-|{_CONNECTORS})")
         for i, ch in enumerate(name)
     )
     return re.search(rf"\b{pattern}\b", text)

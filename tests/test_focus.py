@@ -644,3 +644,13 @@ def test_did_not_names_no_actor_and_who_wrote_is_answered_by_a_byline() -> None:
     focus = focus_of(q, {}, str)
     assert decisive(focus, "It draws on a report by Eddie Galdamez for El Salvador INFO.", "", q)
     assert not decisive(focus, "The report by the agency was published in March.", "", q)
+
+
+def test_initials_may_keep_a_small_word_and_arrests_count_people() -> None:
+    from bot.qualifiers import counts, spelt_out
+
+    assert spelt_out("an essay in the Journal of Democracy", "jod")
+    assert spelt_out("the Inter-American Development Bank", "idb")
+    assert not spelt_out("a journal of democracy", "jod")  # names are capitalised
+    assert counts("Authorities made more than 8,500 arrests in the first two weeks.", "people")
+    assert not counts("Authorities made more than 8,500 promises in the first two weeks.", "people")
