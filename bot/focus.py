@@ -467,6 +467,7 @@ def is_country(name: str) -> bool:
 _NATIONAL = re.compile(r"\b([a-z]{3,}?)(?:ians?|eans?|ans?)\b", re.I)
 
 
+@functools.lru_cache(maxsize=4096)
 def nationals_asked(question: str) -> tuple[frozenset[str], ...]:
     """Return, for each people named for a country in a figure question ("how many venezuelan political prisoners
     ..."), the words that name them or their country: a count of Americans does not answer it."""
