@@ -402,7 +402,8 @@ def _choose(prepared: _Prepared, limit: int) -> list[int]:
 
 
 def _with_context(prepared: _Prepared, chosen: list[int], settings: Settings) -> list[int]:
-    """Add what the chosen sentences need to be read: the sentence a "such deaths" refers to, a list's items.
+    """Add what the chosen sentences need to be read: the sentence a "such deaths" refers to, the one that goes on
+    from a chosen sentence by referring back to it, a list's items.
 
     Both come from the stored source, not only from the retrieved passages: a list announced at the end of one
     passage ("The article identifies four mechanisms ...") has its items in the next one.
@@ -411,6 +412,11 @@ def _with_context(prepared: _Prepared, chosen: list[int], settings: Settings) ->
     for i in chosen:
         if refers_back(prepared.cands[i].text):
             out += [j for j in _neighbours(prepared, i, -1, settings) if j not in out]
+    for i in chosen:  # and the sentence that goes on from it: "... to separate the most dangerous inmates. He said
+        # this was meant to stop prison massacres" (dev a-l: one more answer; the sentence must refer back)
+        after = _neighbours(prepared, i, 1, settings)
+        if after and after[0] not in out and refers_back(prepared.cands[after[0]].text):
+            out.append(after[0])
     if prepared.focus is not None and prepared.focus.wants_list and chosen:
         out += [j for j in _neighbours(prepared, chosen[0], LIST_ITEMS, settings) if j not in out]
     return out

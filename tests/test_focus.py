@@ -654,3 +654,11 @@ def test_initials_may_keep_a_small_word_and_arrests_count_people() -> None:
     assert not spelt_out("a journal of democracy", "jod")  # names are capitalised
     assert counts("Authorities made more than 8,500 arrests in the first two weeks.", "people")
     assert not counts("Authorities made more than 8,500 promises in the first two weeks.", "people")
+
+
+def test_the_sentence_that_goes_on_from_the_answer_comes_with_it(corpus_index: Settings) -> None:
+    answer = ask("what was the aim of noboa keeping the most dangerous inmates apart", settings=corpus_index)
+    quotes = [c.quote for c in answer.citations]
+    assert not answer.refused and all(c.verified for c in answer.citations)
+    follows = [i for i, q in enumerate(quotes) if refers_back(q)]
+    assert follows and all(i > 0 for i in follows)  # it refers back to a sentence shown before it
