@@ -412,8 +412,8 @@ def _with_context(prepared: _Prepared, chosen: list[int], settings: Settings) ->
     for i in chosen:
         if refers_back(prepared.cands[i].text):
             out += [j for j in _neighbours(prepared, i, -1, settings) if j not in out]
-    for i in chosen:  # and the sentence that goes on from it: "... to separate the most dangerous inmates. He said
-        # this was meant to stop prison massacres" (dev a-l: one more answer; the sentence must refer back)
+        # And the sentence that goes on from it: "... to separate the most dangerous inmates. He said this was
+        # meant to stop prison massacres" (dev a-l: one more answer; the sentence must refer back).
         after = _neighbours(prepared, i, 1, settings)
         if after and after[0] not in out and refers_back(prepared.cands[after[0]].text):
             out.append(after[0])

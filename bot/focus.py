@@ -37,6 +37,7 @@ from bot.figures import (
 )
 from bot.qualifiers import (
     ACTOR_ALIASES,
+    ANYONE,
     GENERIC,
     PARTICIPLE,
     actors,
@@ -355,7 +356,7 @@ def focus_of(
         frozenset(days_named(question)),
         speaker_of(question),
         groups=groups_asked(question) if kind == "number" else (),
-        nationals=nationals_asked(question) if kind == "number" else (),
+        nationals=peoples_named(question) if kind == "number" else (),
     )
 
 
@@ -369,8 +370,9 @@ _REPORTS = (
     r"|noted|notes|added|adds|described|describes|wrote|writes|warned|warns|replied|responded|concluded|concludes"
     r"|insisted|insists|maintained|maintains|denied|denies|rejected|rejects|dismissed|dismisses|asserted|asserts"
     r"|explained|explains|recalled|recalls|acknowledged|admitted|confirmed|confirms|criticised|criticized|praised"
-    r"|accused|accuses|defended|defends|urged|urges|asked|asks|condemned|condemns|branded|brands|labell?ed|quoted\s+as\s+saying|contended|contends|countered|counters|alleged"
-    r"|alleges|objected|objects|disputed|disputes|pointed\s+out|points\s+out|suggested|suggests|reported|reports"
+    r"|accused|accuses|defended|defends|urged|urges|asked|asks|condemned|condemns|branded|brands|labell?ed"
+    r"|quoted\s+as\s+saying|contended|contends|countered|counters|alleged|alleges|objected|objects|disputed"
+    r"|disputes|pointed\s+out|points\s+out|suggested|suggests|reported|reports"
     r"|ruled|rules|ordered|orders|decided|decides|declared|declares|upheld|upholds|refused|refuses|blocked|blocks"
     r"|found|finds|held\s+that|holds\s+that"
 )
@@ -468,14 +470,12 @@ _NATIONAL = re.compile(r"\b([a-z]{3,}?)(?:ians?|eans?|ans?)\b", re.I)
 
 
 @functools.lru_cache(maxsize=4096)
-def nationals_asked(question: str) -> tuple[frozenset[str], ...]:
-    """Return, for each people named for a country in a figure question ("how many venezuelan political prisoners
-    ..."), the words that name them or their country: a count of Americans does not answer it."""
+def peoples_named(text: str) -> tuple[frozenset[str], ...]:
+    """Return, for each people named for a country in a text ("how many venezuelan political prisoners ...", "the
+    deal freed 10 Americans"), the words that name them or their country."""
     out = []
-    for m in _NATIONAL.finditer(question):
+    for m in _NATIONAL.finditer(text):
         word, root = m.group(0).lower(), m.group(1).lower()
-        if len(root) < 3:
-            continue
         homes = sorted(c for c in _countries() if any(w.startswith(root) for w in c.split()) and len(c) < 30)
         if homes and (len(root) >= 5 or any(w == root or w == root + "a" for c in homes for w in c.split())):
             base = word[:-1] if word.endswith("s") else word
@@ -488,7 +488,7 @@ _US_NAMES = ("u.s.", "united states")
 
 def _other_people(sentence: str, asked: tuple[frozenset[str], ...]) -> bool:
     """True when the sentence names a people named for a country, and none of the ones asked about."""
-    named = nationals_asked(sentence)
+    named = peoples_named(sentence)
     words = {w for g in asked for w in g if not is_country(w)}
     return bool(named) and not any(re.search(rf"\b{re.escape(w)}\b", sentence, re.I) for w in words)
 
@@ -526,7 +526,7 @@ def _elsewhere(question: str, sentence: str) -> bool:
     # Where the sentence places its own figure ("convicted in the United States"), or, if it names no place, whose
     # figure it is: "88% of Salvadorans" is El Salvador's.
     stated = _countries_after_in(sentence, _IN_STATED) or {
-        c for g in nationals_asked(sentence) for c in g if c in _countries()
+        c for g in peoples_named(sentence) for c in g if c in _countries()
     }
     return bool(stated) and not asked & stated
 
@@ -559,23 +559,27 @@ _AGE_RANGE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _narrowing(question: str) -> tuple[bool, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Return how a question narrows what it asks: to the whole world, to a deputy or acting holder of a role (its
+    modifiers), to age bands (their bounds). Read once per question, not once per candidate sentence."""
+    ages = tuple((m.group(1) or m.group(3), m.group(2) or m.group(4)) for m in _AGE_RANGE.finditer(question))
+    modifiers = tuple(m.group(1) for m in _ROLE_MODIFIER.finditer(question))
+    return bool(_WORLD_ASKED.search(question)), modifiers, ages
+
+
 def _meets_qualifiers(question: str, near: str) -> bool:
     """True unless the question narrows what it asks in a way the sentence (or the one before it) does not: the
     whole world ("how many adults worldwide ..." is not answered by El Salvador's figure), a deputy or acting holder
     of a role (not the director), an age band ("among 18-29 yr olds")."""
-    if question and _WORLD_ASKED.search(question) and not _WORLD_STATED.search(near):
+    world, modifiers, ages = _narrowing(question)
+    if world and not _WORLD_STATED.search(near):
         return False
-    if any(not has_word(near, m.group(1)) for m in _ROLE_MODIFIER.finditer(question)):
+    if any(not has_word(near, m) for m in modifiers):
         return False
-    for m in _AGE_RANGE.finditer(question):
-        low, high = (g for g in m.groups() if g)
-        if not re.search(rf"\b{low}\b[^.]{{0,12}}\b{high}\b", near):
-            return False
-    return True
+    return all(re.search(rf"\b{low}\b[^.]{{0,12}}\b{high}\b", near) for low, high in ages)
 
 
-_ANYONE = (["people"], ["persons"], ["individuals"], ["respondents"])
-"""Counted words that name no group: a poll's share answers "what % of people ..." without naming them."""
 _PERCENT = re.compile(r"\d\s*(?:%|percent\b|per cent\b)")
 
 
@@ -638,7 +642,8 @@ def meets(
         return False
     # A share of "them", or a share of anyone at all ("what % of ppl polled ...": "just 8.4% accepted ...").
     of_them = ASKS_SHARE.search(question) and (
-        SHARE_OF_THEM.search(sentence) or (focus.counted.split()[:1] in _ANYONE and _PERCENT.search(sentence))
+        SHARE_OF_THEM.search(sentence)
+        or (bool(focus.counted) and focus.counted.split()[0] in ANYONE and _PERCENT.search(sentence))
     )
     if focus.counted and not counts(near, focus.counted) and not of_them:
         return False

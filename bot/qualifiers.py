@@ -44,8 +44,9 @@ _PEOPLE = frozenset(
 """Words for counted people: "8,000 people ... released" answers "how many detainees were released"."""
 
 
-_ANYONE = frozenset("people persons individuals".split())
-"""The counted words that ask for no group in particular: "64.2% of Salvadorans" counts people."""
+ANYONE = frozenset("people persons individuals respondents".split())
+"""Counted words that ask for no group in particular: "64.2% of Salvadorans" counts people, and a poll's share
+answers "what % of people polled ..." without naming them."""
 _DEMONYMS = re.compile(r"\b[A-Z][a-z]{3,}ans\b")
 """A people named for a place, in the plural ("Salvadorans", "Venezuelans", "Americans"; not "Plans")."""
 
@@ -121,7 +122,7 @@ def counts(text: str, counted: str) -> bool:
                 return True
             continue
         if word in _PEOPLE:  # people are counted by words for people, not by "prisons" or "jail"
-            if any(_names_people(text, w) for w in _PEOPLE) or (word in _ANYONE and _DEMONYMS.search(text)):
+            if any(_names_people(text, w) for w in _PEOPLE) or (word in ANYONE and _DEMONYMS.search(text)):
                 return True
             if _ARRESTS.search(text):  # "more than 8,500 arrests": a count of the people arrested
                 return True
