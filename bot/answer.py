@@ -61,6 +61,7 @@ from bot.retrieval import (
     term_weights,
     unknown_terms,
 )
+from bot.sentence_recall import with_nearest_sentences
 from bot.settings import Settings, get_settings
 from bot.text import fold, is_sentence, split_sentences
 from bot.types import Answer, Citation, Passage, SentenceCheck
@@ -192,10 +193,11 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     passages = prefer_originals(retrieve(query, k, sources=sources, settings=settings), settings)
     focus = focus_of(asked, index_idf(settings), stem, index_names(settings))
     passages = _with_author(_with_definition(passages, focus, sources, settings), asked, settings)
+    qvec = embed_query(query, settings)
+    passages = prefer_originals(with_nearest_sentences(passages, qvec, sources, settings), settings)
     t1 = time.perf_counter()
     cands = candidate_sentences(passages)
     vectors = candidate_vectors(cands, passages, settings)
-    qvec = embed_query(query, settings)
     cosines = vectors @ qvec if cands else np.zeros(0, dtype=np.float32)
     terms = term_weights(query, settings)
     covs = np.array([coverage(terms, c.text) for c in cands], dtype=np.float32)
