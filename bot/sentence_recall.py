@@ -46,7 +46,10 @@ def _build(settings: Settings, version: Version) -> _Table | None:
     sids: list[str] = []
     starts: list[int] = []
     rows: list[np.ndarray] = []
-    for sid in sorted(load_manifest(settings).sources):
+    sources = load_manifest(settings).sources
+    if sum(len(entry["passages"]) for entry in sources.values()) > MAX_SENTENCES:
+        return None  # a passage holds at least one sentence: too many, known without reading a sentence file
+    for sid in sorted(sources):
         stored = stored_sentence_vectors(sid, settings)
         if stored is None:
             continue  # an index made before sentence vectors were stored: that source is not searched this way
