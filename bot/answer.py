@@ -212,7 +212,7 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
                 cands[b].text if b >= 0 else "",
                 asked,
                 contexts[c.passage],
-                source_text(passages[c.passage].source_id, settings) if focus.names or focus.actors else "",
+                source_text(passages[c.passage].source_id, settings),
                 f"{passages[c.passage].title} {passages[c.passage].date}",
                 _by(passages[c.passage], entries),
             )

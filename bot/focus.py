@@ -559,20 +559,53 @@ _AGE_RANGE = re.compile(
 )
 
 
+_NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
+_UNITS = {"hr": "hour", "hrs": "hour", "yr": "year", "yrs": "year", "wk": "week", "wks": "week"}
+_WINDOW = re.compile(
+    r"\bfirst\s+(?:(\d{1,3}|"
+    + "|".join(_NUMBER_WORDS)
+    + r"|few)\s+)?(hours?|hrs?|days?|weeks?|wks?|months?|years?|yrs?)\b",
+    re.I,
+)
+
+
+def _windows(text: str) -> set[tuple[str, str]]:
+    """Return the opening windows a text names ("the first 24 hrs": ("24", "hour"); "the first month": ("1", ...))."""
+    out = set()
+    for m in _WINDOW.finditer(text):
+        count = (m.group(1) or "1").lower()
+        count = str(_NUMBER_WORDS.index(count) + 1) if count in _NUMBER_WORDS else count
+        unit = m.group(2).lower()
+        out.add((count, _UNITS.get(unit, unit.rstrip("s"))))
+    return out
+
+
+def _one_for_first(text: str) -> str:
+    """Return "first year" for each "one year after" / "one year on" of a text: the same opening window."""
+    return " ".join(
+        f"first {m.group(1)}" for m in re.finditer(r"\bone\s+(year|month|week|day)\s+(?:after|on|into)\b", text)
+    )
+
+
 @functools.lru_cache(maxsize=1024)
-def _narrowing(question: str) -> tuple[bool, tuple[str, ...], tuple[tuple[str, str], ...]]:
+def _narrowing(
+    question: str,
+) -> tuple[bool, tuple[str, ...], tuple[tuple[str, str], ...], frozenset[tuple[str, str]]]:
     """Return how a question narrows what it asks: to the whole world, to a deputy or acting holder of a role (its
-    modifiers), to age bands (their bounds). Read once per question, not once per candidate sentence."""
+    modifiers), to age bands (their bounds), to an opening window of time ("in the first 24 hrs"). Read once per
+    question, not once per candidate sentence."""
     ages = tuple((m.group(1) or m.group(3), m.group(2) or m.group(4)) for m in _AGE_RANGE.finditer(question))
     modifiers = tuple(m.group(1) for m in _ROLE_MODIFIER.finditer(question))
-    return bool(_WORLD_ASKED.search(question)), modifiers, ages
+    return bool(_WORLD_ASKED.search(question)), modifiers, ages, frozenset(_windows(question))
 
 
 def _meets_qualifiers(question: str, near: str) -> bool:
     """True unless the question narrows what it asks in a way the sentence (or the one before it) does not: the
-    whole world ("how many adults worldwide ..." is not answered by El Salvador's figure), a deputy or acting holder
-    of a role (not the director), an age band ("among 18-29 yr olds")."""
-    world, modifiers, ages = _narrowing(question)
+        whole world ("how many adults worldwide ..." is not answered by El Salvador's figure), a deputy or acting holder
+        of a role (not the director), an age band ("among 18-29 yr olds"), an opening window ("in the first 24 hrs" is
+        not answered by "in the first two weeks" nor by "in eight months"; checked in ``meets``, where the passage or
+    its source may name it: a report on the emergency's first year need not say so in every sentence)."""
+    world, modifiers, ages, _windows_asked = _narrowing(question)
     if world and not _WORLD_STATED.search(near):
         return False
     if any(not has_word(near, m) for m in modifiers):
@@ -648,6 +681,9 @@ def meets(
     if focus.counted and not counts(near, focus.counted) and not of_them:
         return False
     if focus.groups and not of_them and not names_group(near, focus.groups):
+        return False
+    windows = _narrowing(question)[3]
+    if windows and not windows <= _windows(f"{where} {source} {_one_for_first(f'{where} {source}')}"):
         return False
     if not _meets_qualifiers(question, near):
         return False

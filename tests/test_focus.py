@@ -662,3 +662,22 @@ def test_the_sentence_that_goes_on_from_the_answer_comes_with_it(corpus_index: S
     assert not answer.refused and all(c.verified for c in answer.citations)
     follows = [i for i, q in enumerate(quotes) if refers_back(q)]
     assert follows and all(i > 0 for i in follows)  # it refers back to a sentence shown before it
+
+
+def test_an_opening_window_of_time_must_be_the_one_asked_about() -> None:
+    q = expand_shorthand("how many ppl were arrested in the first 24 hrs of the emergency")
+    focus = focus_of(q, {}, str)
+    weeks = "Authorities made more than 8,500 arrests in the first two weeks."
+    assert not meets(focus, weeks, question=q)
+    assert meets(focus, "Police made 600 arrests in the first 24 hours.", question=q)
+    month = "how many gang members were arrested in the first month of the emergency"
+    eight = "In roughly eight months of the emergency about 60,000 gang members had been arrested."
+    assert not meets(focus_of(month, {}, str), eight, question=month)
+    year = "how many died in custody in the first year"
+    dead = "90 people had died in custody since the emergency was first enacted."
+    assert not meets(focus_of(year, {}, str), dead, question=year)
+    # a report on the first year need not say so in every sentence: its source (or "one year after") may
+    assert meets(
+        focus_of(year, {}, str), dead, question=year, source="Detentions over the first year of the emergency."
+    )
+    assert meets(focus_of(year, {}, str), dead, question=year, passage="The briefing came one year after the decree.")
