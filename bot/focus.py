@@ -551,6 +551,12 @@ _PARTICLES = frozenset("the los las del de la el san santa".split())
 
 _WORLD_ASKED = re.compile(r"\b(?:worldwide|globally|global|around the world|across the world|in the world)\b", re.I)
 _WORLD_STATED = re.compile(r"\b(?:worldwide|global(?:ly)?|world(?:'s|’s)?)\b", re.I)
+_SUCCESSION_ASKED = re.compile(
+    r"^\W*who\s+(?:replaced|succeeded|took\s+over\s+from|will\s+replace|is\s+replacing)\b", re.I
+)
+_SUCCESSION_STATED = re.compile(
+    r"\b(?:replac\w*|succe(?:ed|eded|eds|eding|ssor)\b|took\s+over|taking\s+over|appointed|sworn\s+in|installed)", re.I
+)
 _ROLE_MODIFIER = re.compile(r"\b(deputy|vice|assistant|acting|interim|associate)[\s-]+[a-z]", re.I)
 _AGE_RANGE = re.compile(
     r"\b(\d{1,2})\s*(?:-|–|to)\s*(\d{1,2})(?=[\s-]*(?:yrs?|years?)[\s-]*olds?\b)"
@@ -601,13 +607,16 @@ def _narrowing(
 
 def _meets_qualifiers(question: str, near: str) -> bool:
     """True unless the question narrows what it asks in a way the sentence (or the one before it) does not: the
-        whole world ("how many adults worldwide ..." is not answered by El Salvador's figure), a deputy or acting holder
-        of a role (not the director), an age band ("among 18-29 yr olds"), an opening window ("in the first 24 hrs" is
-        not answered by "in the first two weeks" nor by "in eight months"; checked in ``meets``, where the passage or
-    its source may name it: a report on the emergency's first year need not say so in every sentence)."""
+    whole world ("how many adults worldwide ..." is not answered by El Salvador's figure), a deputy or acting holder
+    of a role (not the director), who took over a post (a successor, not the one who held it), an age band ("among
+    18-29 yr olds"). An opening window ("in the first 24 hrs" is not answered by "in the first two weeks" nor by "in
+    eight months") is checked in ``meets``, where the passage or its source may name it: a report on the emergency's
+    first year need not say so in every sentence."""
     world, modifiers, ages, _windows_asked = _narrowing(question)
     if world and not _WORLD_STATED.search(near):
         return False
+    if _SUCCESSION_ASKED.search(question) and not _SUCCESSION_STATED.search(near):
+        return False  # "who replaced melara" is not answered by a sentence that names Melara in office
     if any(not has_word(near, m) for m in modifiers):
         return False
     return all(re.search(rf"\b{low}\b[^.]{{0,12}}\b{high}\b", near) for low, high in ages)

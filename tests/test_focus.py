@@ -681,3 +681,10 @@ def test_an_opening_window_of_time_must_be_the_one_asked_about() -> None:
         focus_of(year, {}, str), dead, question=year, source="Detentions over the first year of the emergency."
     )
     assert meets(focus_of(year, {}, str), dead, question=year, passage="The briefing came one year after the decree.")
+
+
+def test_who_replaced_someone_is_answered_only_by_a_succession() -> None:
+    q = "who replaced melara as attorney general in 2021"
+    focus = focus_of(q, {}, str)
+    assert not meets(focus, "Then Attorney General Raúl Melara opened an inquiry in 2021.", question=q)
+    assert meets(focus, "In 2021 Rodolfo Delgado replaced Melara as attorney general.", question=q)
