@@ -355,7 +355,7 @@ def focus_of(
         share_predicate(question, [w for a in found for w in a]),
         frozenset(days_named(question)),
         speaker_of(question),
-        groups=groups_asked(question) if kind == "number" else (),
+        groups=groups_asked(question),
         nationals=peoples_named(question) if kind == "number" else (),
     )
 

@@ -90,8 +90,10 @@ their own: a count of women, or of children, does not say how many girls."""
 
 
 def groups_asked(question: str) -> tuple[frozenset[str], ...]:
-    """Return the parts of the people a figure question names ("what % of those detained are women", "how many of
-    the dead were children"): a figure for everyone is not one for them (``names_group``)."""
+    """Return the parts of the people a question names ("what % of those detained are women", "how many of the dead
+    were children", "do women feel less safe than men"): what is said of everyone is not said of them
+    (``names_group``). Read in every kind of question since 2026-12-04 (before: figure questions only; eval a-m: one
+    more near miss refused, no answer lost)."""
     return tuple(
         g for g in _SUBGROUPS if any(re.search(rf"\b{re.escape(w)}\b", question, re.I) for w in g - _ADJECTIVES)
     )

@@ -688,3 +688,12 @@ def test_who_replaced_someone_is_answered_only_by_a_succession() -> None:
     focus = focus_of(q, {}, str)
     assert not meets(focus, "Then Attorney General Raúl Melara opened an inquiry in 2021.", question=q)
     assert meets(focus, "In 2021 Rodolfo Delgado replaced Melara as attorney general.", question=q)
+
+
+def test_a_part_of_the_people_is_needed_in_any_kind_of_question() -> None:
+    q = "do salvadoran women feel less safe walking at night than men acc to gallup"
+    focus = focus_of(q, {}, str)
+    assert not meets(
+        focus, "According to Gallup, 88% of Salvadorans said they felt safe walking alone at night.", question=q
+    )
+    assert meets(focus, "Gallup found that 80% of Salvadoran women felt safe walking alone at night.", question=q)
