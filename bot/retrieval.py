@@ -265,9 +265,28 @@ def index_names(settings: Settings | None = None) -> frozenset[str]:
 
 
 def unknown_terms(text: str, settings: Settings | None = None) -> list[str]:
-    """Return the query's content terms that occur nowhere in the index."""
+    """Return the query's content terms that occur nowhere in the index.
+
+    Words that say nothing of what is asked are not counted, though a source may never use them: a stop word
+    that a typed contraction hides ("whats"), an ordinal typed short ("1st"), and the filler of typed questions
+    (``FILLER``: "actually", "something", "getting").
+    """
     index = _load_index(settings or get_settings())
-    return [t for t in dict.fromkeys(tokenize(text)) if t not in index.idf]
+    return [
+        t
+        for t in dict.fromkeys(tokenize(text))
+        if t not in index.idf and t not in STOPWORDS and t not in _FILLER_STEMS and not _ORDINAL.fullmatch(t)
+    ]
+
+
+FILLER = frozenset(
+    """actually really just basically even still ever exactly anything something everything nothing someone anyone
+    thing things stuff get gets getting got gotten ex pre kind sort lot lots""".split()
+)
+"""Words of typed questions that name nothing asked about ("how big is cecot compared to something americans
+know"): never an unknown term."""
+_FILLER_STEMS = frozenset(stem(w) for w in FILLER)
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 
 
 def clear_cache() -> None:

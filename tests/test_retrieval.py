@@ -175,3 +175,11 @@ def test_a_name_typed_without_its_accents_is_a_known_word(corpus_index: Settings
     assert unknown_terms("what does hernandez argue about reelection", corpus_index) == []
     hits = retrieve("hernandez", k=3, settings=corpus_index)
     assert hits and hits[0].source_id == "hernandez-reelection-unconstitutional-2025"
+
+
+def test_filler_and_hidden_stop_words_are_not_unknown_terms(corpus_index: Settings) -> None:
+    from bot.retrieval import unknown_terms
+
+    typed = "whats the 1st thing cecot actually does w/ something like zebras"
+    unknown = unknown_terms(typed, corpus_index)
+    assert unknown == ["zebra"], unknown  # the one word of the question that no source uses, and only it
