@@ -173,14 +173,18 @@ _LOCATED = re.compile(
     r"province|region|state|country)?\s*(?:of\s+)?"
     r"(?!(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday"
     r"|Wednesday|Thursday|Friday|Saturday|Sunday)\b)([A-Z][a-zà-ÿ]{2,})"
+    r"|\b(?:at|in|inside|to)\s+(?:a|an|the)\s+(?:\w+\s+)?(police\s+station|prison|jail|detention\s+cent(?:er|re)|"
+    r"hospital|military\s+base|base|camp|courthouse|cell|penitentiary|facility|barracks)\b"
 )
-"""A name after a word of place; a month or a weekday ("in March") is a time, not a place."""
+"""A name after a word of place; a month or a weekday ("in March") is a time, not a place. Or a kind of place
+where people are held or tended, with its article ("held her for a week at a police station")."""
 _CAUSE = re.compile(
     r"\b(because|due to|as a result|so that|in order to|led to|leads? to|caused|causes|reasons?|after|amid|"
     r"thanks to|blamed|attribut\w+|result of|aimed|designed to|meant to|so as to|drove|driven|why|concluded|"
     r"on the grounds|citing|for fear|given that|owing to|explain\w*|argu\w+ that|credit\w*|tied to|linked to|"
     r"fuel+ed by|stemm\w* from|stems from|rooted in|spurred|triggered|prompted|sparked|set off|motivated"
-    r"|contribut\w+ to|behind|because of|responsible for|the result of)\b",
+    r"|contribut\w+ to|behind|because of|responsible for|the result of|to punish|punish\w* (?:\w+ )?for"
+    r"|for having|in retaliation|in response to|in exchange for)\b",
     re.I,
 )
 _REFERS_BACK = re.compile(
@@ -713,7 +717,7 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
         return bool(YEAR.search(sentence) or _MONTH.search(sentence))
     asked = {w.lower() for w in _WORD.findall(question)}
     if kind == "place":  # a name after a word of place: "is in Tecoluca", "southeast of the capital, San ..."
-        return any(m.group(1).lower() not in asked for m in _LOCATED.finditer(sentence))
+        return any((m.group(1) or m.group(2)).lower() not in asked for m in _LOCATED.finditer(sentence))
     if kind == "person":
         names = [w for w in _WORD.findall(sentence)[1:] if w[0].isupper() and w.lower() not in asked]
         return bool(names)

@@ -697,3 +697,14 @@ def test_a_part_of_the_people_is_needed_in_any_kind_of_question() -> None:
         focus, "According to Gallup, 88% of Salvadorans said they felt safe walking alone at night.", question=q
     )
     assert meets(focus, "Gallup found that 80% of Salvadoran women felt safe walking alone at night.", question=q)
+
+
+def test_a_kind_of_place_and_a_punishment_for_something_answer_where_and_why() -> None:
+    where = "where was carolina held right after her arrest"
+    held = "Police arrested her and then held her for a week at a police station alongside adult women."
+    assert meets(focus_of(where, {}, str), held, question=where)
+    assert not meets(focus_of(where, {}, str), "Police arrested her on 1 July and held her for a week.", question=where)
+    why = "how come some venezuelans got beaten after the red cross visit"
+    beaten = "Some reported beatings that appeared to punish them for having talked to the Red Cross."
+    assert meets(focus_of(why, {}, str), beaten, question=why)
+    assert not meets(focus_of(why, {}, str), "Some reported beatings during the Red Cross visit.", question=why)
