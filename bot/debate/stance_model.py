@@ -46,11 +46,12 @@ _AGAINST = (
     r"ban|prohibit|outlaw|abolish|abandon|end|stop|limit|restrict|reduce|cut|criminali[sz]e|oppose|fight(?!\s+for\b)"
     r"|cancel|close|disband|remove|eliminate|phase[\s-]+out|scrap|repeal|forbid|curb|penali[sz]e|punish|decrease"
     r"|lower|withdraw|leave|exit|boycott|sanction|suspend|deny|refuse|reject|discourage|lift|halt|resist|condemn"
-    r"|replace|avoid|discontinue|dismantle|revoke|overturn|defund|shut"
+    r"|replace|avoid|discontinue|dismantle|revoke|overturn|defund|shut|tax|dissolve|break\s+up|oppose|cap"
     r"|banned|prohibited|outlawed|abolished|abandoned|ended|stopped|limited|restricted|reduced|criminali[sz]ed"
     r"|cancell?ed|closed|disbanded|removed|eliminated|phased\s+out|scrapped|repealed|forbidden|curbed|penali[sz]ed"
     r"|punished|decreased|lowered|boycotted|sanctioned|suspended|denied|refused|rejected|discouraged|halted"
-    r"|condemned|replaced|avoided|discontinued|dismantled|revoked|overturned|defunded|shut\s+down"
+    r"|condemned|replaced|avoided|discontinued|dismantled|revoked|overturned|defunded|shut\s+down|taxed|dissolved"
+    r"|broken\s+up|capped"
     r"|illegal|unlawful|a\s+criminal\s+offen[cs]e|criminal|harmful|wrong|unjustified|unjust|unacceptable|bad"
     r"|immoral|unethical|dangerous|counterproductive|a\s+mistake|a\s+failure|failed|held\s+liable|unconstitutional"
 )
@@ -66,7 +67,10 @@ _AGAINST_NOUN = re.compile(
 )
 _AGAINST_PREDICATE = re.compile(
     r"\b(?:more\s+harm\s+than\s+good|harmful|(?:is|are)\s+(?:bad|wrong)|unjustified|a\s+failure|counterproductive"
-    r"|does\s+not\s+work|has\s+failed|immoral|unethical)\b",
+    r"|does\s+not\s+work|has\s+failed|immoral|unethical"
+    r"|(?:harms?|costs?|risks?|dangers?|downsides?|drawbacks?)\b.{0,80}?\boutweighs?\s+(?:its|the|their)\s+"
+    r"(?:benefits?|advantages?|gains?)|a\s+waste\s+of|better\s+off\s+without"
+    r"|make\s+(?:it\s+)?(?:illegal|unlawful|a\s+crime|a\s+criminal\s+offen[cs]e))\b",
     re.I,
 )
 _VERB_PHRASE = re.compile(
@@ -78,6 +82,14 @@ _VERB_PHRASE = re.compile(
     re.I,
 )
 _PREFIX = re.compile(r"^\s*this\s+house\s+(?:believes\s+that|would|should|supports?)\s*", re.I)
+_HOUSE_AGAINST = re.compile(
+    r"^\s*this\s+house\s+(?:(?:opposes|regrets|rejects|condemns|deplores|laments|fears|would\s+oppose"
+    r"|disapproves\s+of|is\s+against|stands\s+against)"
+    r"|(?:would\s+)?prefers?\s+a\s+world\s+without|would\s+rather\s+live\s+in\s+a\s+world\s+without)\b",
+    re.I,
+)
+"""A motion whose house takes a stand against its subject by its first verb: "This house regrets the rise of X",
+"This house prefers a world without religion"."""
 _ADVERB = r"(?:(?:\w+ly|further|also|still|even|now|again)\s+)*"
 """Adverbs that may stand before the motion's verb ("would further restrict", "should immediately ban")."""
 _SUBJECT = re.compile(r"^(?:we|they|it|people|governments?|the|a|an)\b", re.I)
@@ -85,6 +97,8 @@ _SUBJECT = re.compile(r"^(?:we|they|it|people|governments?|the|a|an)\b", re.I)
 
 def motion_polarity(motion: str) -> int:
     """Return +1 when the motion favours its subject, -1 when it acts against it ("ban", "abolish", "harmful")."""
+    if _HOUSE_AGAINST.match(motion):
+        return -1
     text = _PREFIX.sub("", motion.strip())
     lead = re.match(rf"^(?:(not|never|no\s+longer)\s+)?{_ADVERB}(.*)", text, re.I)
     if lead and not _SUBJECT.match(text) and (_AGAINST_WORD.match(lead.group(2)) or lead.group(1)):
