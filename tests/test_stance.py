@@ -119,6 +119,13 @@ def test_clear_sentences_and_flipped_motion(corpus_index: Settings) -> None:
         ("Space exploration is not a waste of money", 1),
         ("This house believes the world would be better off without nuclear weapons", -1),
         ("This house would make it illegal to own exotic pets", -1),
+        ("THW criminalise the purchase of sex", -1),
+        ("THBT zoos do more good than harm", 1),
+        ("Should genetically modified crops be banned?", -1),
+        ("Should we legalise cannabis?", 1),
+        ("Is the death penalty ever justified?", 1),
+        ("Should the voting age not be raised?", -1),
+        ("The privatisation of water utilities has been a mistake", -1),
     ],
 )
 def test_motion_polarity(motion: str, polarity: int) -> None:

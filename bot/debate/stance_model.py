@@ -68,6 +68,7 @@ _AGAINST_NOUN = re.compile(
 _AGAINST_PREDICATE = re.compile(
     r"\b(?:more\s+harm\s+than\s+good|harmful|(?:is|are)\s+(?:bad|wrong)|unjustified|a\s+failure|counterproductive"
     r"|does\s+not\s+work|has\s+failed|immoral|unethical"
+    r"|(?:is|was|are|were|has\s+been|have\s+been)\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:mistake|failure|disaster|error)"
     r"|(?:harms?|costs?|risks?|dangers?|downsides?|drawbacks?)\b.{0,80}?\boutweighs?\s+(?:its|the|their)\s+"
     r"(?:benefits?|advantages?|gains?)|a\s+waste\s+of|better\s+off\s+without"
     r"|make\s+(?:it\s+)?(?:illegal|unlawful|a\s+crime|a\s+criminal\s+offen[cs]e))\b",
@@ -95,8 +96,45 @@ _ADVERB = r"(?:(?:\w+ly|further|also|still|even|now|again)\s+)*"
 _SUBJECT = re.compile(r"^(?:we|they|it|people|governments?|the|a|an)\b", re.I)
 
 
+_SHORT_HOUSE = {
+    "thw": "This house would",
+    "thbt": "This house believes that",
+    "ths": "This house supports",
+    "tho": "This house opposes",
+    "thr": "This house regrets",
+    "thp": "This house prefers",
+    "th": "This house",
+}
+_SHORT_HOUSE_RE = re.compile(r"^\s*(thw|thbt|ths|tho|thr|thp|th)\b\.?", re.I)
+_ASKED = re.compile(r"^\s*(should|must|is|are|was|were|has|have|does|do|would)\s+(.+?)\s*\?\s*$", re.I)
+_SUBJECT_WORDS = frozenset("we they you governments states countries people parents schools".split())
+
+
+def _as_statement(motion: str) -> str:
+    """Return the motion as a statement: "THW ban X" -> "This house would ban X", "Should X be banned?" -> "X should
+    be banned", "Is X ever justified?" -> "X is ever justified". The question's verb goes before the first "be",
+    "not", "ever" or word of acting against, or after a pronoun subject ("Should we ..."), else after the first word."""
+    text = _SHORT_HOUSE_RE.sub(lambda m: _SHORT_HOUSE[m.group(1).lower()], motion, count=1)
+    asked = _ASKED.match(text)
+    if not asked:
+        return text
+    verb, words = asked.group(1).lower(), asked.group(2).split()
+    at = next(
+        (
+            k
+            for k in range(1, len(words))
+            if words[k].lower() in ("be", "not", "never", "ever")
+            or words[k - 1].lower() in _SUBJECT_WORDS
+            or _AGAINST_WORD.match(" ".join(words[k:]))
+        ),
+        1,
+    )
+    return " ".join([*words[:at], verb, *words[at:]])
+
+
 def motion_polarity(motion: str) -> int:
     """Return +1 when the motion favours its subject, -1 when it acts against it ("ban", "abolish", "harmful")."""
+    motion = _as_statement(motion)
     if _HOUSE_AGAINST.match(motion):
         return -1
     text = _PREFIX.sub("", motion.strip())
