@@ -79,6 +79,12 @@ TERMS_IN_SENTENCE = True
 """The specific words must be in the sentence or the one before it (not only somewhere in its passage)."""
 
 _TYPES = (
+    (
+        "other",  # "what happened to how long ppl can be held", "how big a role did X play": no figure is asked for
+        re.compile(
+            r"^\W*(?:what(?:['’]?s)?\s+(?:happened|happening|happens)|what (?:kind|sort|type)s? of|how big an?)\b", re.I
+        ),
+    ),
     ("expansion", re.compile(r"\b(stand|stands|short)\s+for\b|\bacronym\b|\bwhat does [A-Z]{2,}\b\s+mean", re.I)),
     ("reason", re.compile(r"^\s*(why|how come)\b|\bwhat (reason|caused|explains)\b|\bfor what reason\b", re.I)),
     ("year", re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day)\b", re.I)),

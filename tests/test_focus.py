@@ -708,3 +708,16 @@ def test_a_kind_of_place_and_a_punishment_for_something_answer_where_and_why() -
     beaten = "Some reported beatings that appeared to punish them for having talked to the Red Cross."
     assert meets(focus_of(why, {}, str), beaten, question=why)
     assert not meets(focus_of(why, {}, str), "Some reported beatings during the Red Cross visit.", question=why)
+
+
+def test_what_happened_and_how_big_a_ask_for_no_figure_and_an_actor_ends_at_a_question_word() -> None:
+    from bot.qualifiers import actors
+
+    assert question_kind("what happened to how long ppl can be held w/o charges") == "other"
+    assert question_kind("how big a role did safety play in the boom") == "other"
+    assert question_kind("what kind of countries top the prison rate rankings") == "other"
+    assert question_kind("how big is cecot") == "number"
+    assert actors("acc to amnesty whats happening now to the barrios", frozenset(), str) == (("amnesty",),)
+    assert actors("according to the state department how many were held", frozenset(), str) == (
+        ("state", "department"),
+    )
