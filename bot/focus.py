@@ -48,6 +48,7 @@ from bot.qualifiers import (
     happened,
     has_word,
     measured_noun,
+    measures,
     named_actor,
     names_group,
     share_predicate,
@@ -710,7 +711,7 @@ def meets(
         return False
     if focus.event and not happened(near, focus.event):
         return False
-    if focus.measured and not counts(where, focus.measured):
+    if focus.measured and not measures(where, focus.measured):
         return False
     return _gives(focus, sentence, question)
 

@@ -137,6 +137,18 @@ def counts(text: str, counted: str) -> bool:
     return False
 
 
+_DEATH_MEASURES = frozenset("death deaths killing killings killed homicide homicides murder murders".split())
+"""Words that measure deaths ("the murder rate", "homicides"): not "victims" or "lives", which name people."""
+
+
+def measures(text: str, measured: str) -> bool:
+    """True when the text measures what the question measures ("murder rate" -> a passage about homicides): the word
+    in any form or, for a measure of deaths, any word that measures deaths (``_DEATH_MEASURES``)."""
+    if measured.lower() in _DEATH_MEASURES and any(has_word(text, w) for w in _DEATH_MEASURES):
+        return True
+    return counts(text, measured)
+
+
 SYNONYM_MIN = 0.75
 """Two words name the same thing when the embedding model, reading each alone, puts them at least this close
 ("troops" / "soldiers" 0.89, "tourists" / "visitors" 0.79, "journalists" / "reporters" 0.87; not "troops" /

@@ -721,3 +721,12 @@ def test_what_happened_and_how_big_a_ask_for_no_figure_and_an_actor_ends_at_a_qu
     assert actors("according to the state department how many were held", frozenset(), str) == (
         ("state", "department"),
     )
+
+
+def test_a_measure_of_deaths_is_met_by_any_word_that_measures_deaths_but_not_by_victims() -> None:
+    from bot.qualifiers import measures
+
+    assert measures("The homicide rate in the Caribbean rose by 18.9%.", "murder")
+    assert measures("Murders fell in every subregion.", "homicide")
+    assert not measures("It rests on interviews with victims and relatives in San Salvador.", "homicide")
+    assert not measures("The prison population rate rose by 18.9%.", "murder")
