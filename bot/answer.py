@@ -32,6 +32,7 @@ from bot.focus import (
     expanded_before,
     focus_of,
     gives_strongly,
+    is_country,
     meets,
     refers_back,
 )
@@ -233,6 +234,8 @@ def prepare(question: str, query: str, k: int, sources: list[str] | None, settin
     foreign = focus.kind in ("number", "year") and any(
         has_word(main, t) for t in foreign_terms(check.unknown, index_idf(settings))
     )
+    # A country no source names ("whats cuba's prison rate") is what the question is about, in any kind of question.
+    foreign = foreign or any(is_country(t) for t in check.unknown)
     if check.answerable and foreign:
         # A word no source uses ("escaped") is what the question is about: the nearest figure is not its answer.
         check = replace(check, answerable=bool((cosines[fits] >= FOREIGN_MIN_COSINE).any()))

@@ -512,7 +512,7 @@ Caribbean", whose passages say "the region".)"""
 _COUNTRY_FULL = {"us": "united states", "uk": "united kingdom"}
 """A country as debaters type it, by its name: "in the us" and "in the United States" place a figure alike."""
 _IN_ASKED = re.compile(r"\bin\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+){0,2})", re.I)
-_IN_STATED = re.compile(r"\bin\s+(?:the\s+)?([A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+){0,2})")
+_IN_STATED = re.compile(r"\b[Ii]n\s+(?:the\s+)?([A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+){0,2})")
 
 
 def _countries_after_in(text: str, pattern: re.Pattern[str]) -> set[str]:

@@ -730,3 +730,15 @@ def test_a_measure_of_deaths_is_met_by_any_word_that_measures_deaths_but_not_by_
     assert measures("Murders fell in every subregion.", "homicide")
     assert not measures("It rests on interviews with victims and relatives in San Salvador.", "homicide")
     assert not measures("The prison population rate rose by 18.9%.", "murder")
+
+
+def test_a_country_no_source_names_is_refused_and_a_sentence_opening_in_a_country_places_it(
+    corpus_index: Settings,
+) -> None:
+    from bot.focus import _elsewhere
+
+    answer = ask("whats oman's prison population rate per the world prison brief", settings=corpus_index)
+    assert answer.refused and answer.text.startswith(REFUSAL)
+    q = "what drove the murder rate up in suriname"
+    assert not _elsewhere(q, "In Suriname the rise was tied to guns; in Saint Lucia, to turf wars.")
+    assert _elsewhere(q, "In Saint Lucia the rise was tied to turf wars.")
