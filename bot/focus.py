@@ -563,10 +563,16 @@ _PARTICLES = frozenset("the los las del de la el san santa".split())
 _WORLD_ASKED = re.compile(r"\b(?:worldwide|globally|global|around the world|across the world|in the world)\b", re.I)
 _WORLD_STATED = re.compile(r"\b(?:worldwide|global(?:ly)?|world(?:'s|’s)?)\b", re.I)
 _SUCCESSION_ASKED = re.compile(
-    r"^\W*who\s+(?:replaced|succeeded|took\s+over\s+from|will\s+replace|is\s+replacing)\b", re.I
+    r"^\W*who\s+(?:replaced|succeeded|took\s+over\s+from|will\s+replace|is\s+replacing)\b"
+    r"|^\W*who\s+(?:was|were|had\s+been)\b[^?]*\b(?:before|after)\s+(?!(?:the|a|an|\d)\b)[a-z]{3,}\W*$",
+    re.I,
 )
+"""A question for who took over a post, or held it before or after someone ("who was security minister before
+villatoro"); not "before 2019" or "before the vote"."""
 _SUCCESSION_STATED = re.compile(
-    r"\b(?:replac\w*|succe(?:ed|eded|eds|eding|ssor)\b|took\s+over|taking\s+over|appointed|sworn\s+in|installed)", re.I
+    r"\b(?:replac\w*|succe(?:ed|eded|eds|eding|ssor)\b|took\s+over|taking\s+over|appointed|sworn\s+in|installed"
+    r"|predecessor|preceded|previous|former)",
+    re.I,
 )
 _ROLE_MODIFIER = re.compile(r"\b(deputy|vice|assistant|acting|interim|associate)[\s-]+[a-z]", re.I)
 _AGE_RANGE = re.compile(

@@ -742,3 +742,16 @@ def test_a_country_no_source_names_is_refused_and_a_sentence_opening_in_a_countr
     q = "what drove the murder rate up in suriname"
     assert not _elsewhere(q, "In Suriname the rise was tied to guns; in Saint Lucia, to turf wars.")
     assert _elsewhere(q, "In Saint Lucia the rise was tied to turf wars.")
+
+
+def test_who_held_a_post_before_someone_is_answered_only_by_a_succession() -> None:
+    q = "who was es's security minister before villatoro"
+    focus = focus_of(q, {}, str)
+    assert not meets(focus, "Security Minister Gustavo Villatoro said the gangs had been dismantled.", question=q)
+    assert meets(focus, "Villatoro's predecessor as security minister was Rogelio Rivas.", question=q)
+    # a time, not a person: "before 2019" asks no succession
+    assert meets(
+        focus_of("who was president before 2019", {}, str),
+        "Salvador Sánchez Cerén was president until 2019.",
+        question="who was president before 2019",
+    )
