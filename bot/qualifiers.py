@@ -262,8 +262,16 @@ def measured_noun(question: str) -> str:
     return next((w for w in words if w not in GENERIC and w not in _NOT_MEASURED), "")
 
 
+_HOW_MANY_OF = re.compile(
+    r"\bhow many\s+of\s+(?:(?:the|their|its|his|her|those|these)\s+)?(?:[\w-]+['’]s?\s+)?(?:[\d,.]+\s+)?", re.I
+)
+
+
 def counted_noun(question: str) -> str:
     """Return the head of what a "how many ..." / "what was the average ..." question counts, or ""."""
+    of = _HOW_MANY_OF.search(question)
+    if of:  # "how many of iudop's 1,270 respondents lived in ...": the respondents
+        question = question[: of.start()] + "how many " + question[of.end() :]
     m = _COUNTED.search(question)
     if m:
         phrase = (m.group(1) or m.group(2) or m.group(3) or "").split()

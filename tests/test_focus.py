@@ -755,3 +755,10 @@ def test_who_held_a_post_before_someone_is_answered_only_by_a_succession() -> No
         "Salvador Sánchez Cerén was president until 2019.",
         question="who was president before 2019",
     )
+
+
+def test_how_many_of_someones_people_counts_the_people() -> None:
+    from bot.qualifiers import counted_noun
+
+    assert counted_noun("how many of iudop's 1,270 respondents lived in rural areas") == "respondents"
+    assert counted_noun("how many of the dead were children") == "dead"
