@@ -191,7 +191,7 @@ _CAUSE = re.compile(
     r"on the grounds|citing|for fear|given that|owing to|explain\w*|argu\w+ that|credit\w*|tied to|linked to|"
     r"fuel+ed by|stemm\w* from|stems from|rooted in|spurred|triggered|prompted|sparked|set off|motivated"
     r"|contribut\w+ to|behind|because of|responsible for|the result of|to punish|punish\w* (?:\w+ )?for"
-    r"|for having|in retaliation|in response to|in exchange for)\b",
+    r"|for having|in retaliation|in response to|in exchange for|,\s+so(?!\s+(?:that|far|much|many|long)\b))\b",
     re.I,
 )
 _REFERS_BACK = re.compile(
@@ -729,11 +729,13 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
     if kind == "year":
         return bool(YEAR.search(sentence) or _MONTH.search(sentence))
     asked = {w.lower() for w in _WORD.findall(question)}
+    if kind == "place" and _NAMED_AS_PLACE.search(sentence):  # "Latin America ... were the regions where ..."
+        return True
     if kind == "place":  # a name after a word of place: "is in Tecoluca", "southeast of the capital, San ..."
         return any((m.group(1) or m.group(2)).lower() not in asked for m in _LOCATED.finditer(sentence))
     if kind == "person":
         names = [w for w in _WORD.findall(sentence)[1:] if w[0].isupper() and w.lower() not in asked]
-        return bool(names)
+        return bool(names) or bool(_DONE_BY.search(sentence))
     if kind == "expansion":
         if focus.acronym and spelt_out(sentence, focus.acronym.lower()):  # "Human Rights Watch" for HRW
             return True
@@ -749,6 +751,18 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
     if kind == "reason":
         return bool(_CAUSE.search(sentence))
     return True
+
+
+_DONE_BY = re.compile(
+    r"\bby\s+(?:the\s+|other\s+|fellow\s+|their\s+)?(?:[a-z]+\s+)?(?:detainees|inmates|prisoners|guards|police|officers"
+    r"|soldiers|troops|gang\s+members|gangs|authorities|agents|prosecutors|judges|officials|custodians)\b"
+)
+"""Who did it, told by a group rather than a name ("beaten or sexually abused by other detainees")."""
+_NAMED_AS_PLACE = re.compile(
+    r"\b[A-Z][a-zà-ÿ]+(?:\s+(?:and\s+the\s+)?[A-Z][a-zà-ÿ-]+)*\b[^.;]{0,80}?\b(?:were|was|is|are)\s+(?:still\s+)?"
+    r"(?:the|a|one\s+of\s+the)\s+(?:\w+\s+)?(?:regions?|countr(?:y|ies)|places?|cities|city|towns?)\b"
+)
+"""A sentence that names places as the answer to "which regions / countries": "X and Y were the regions where"."""
 
 
 DECISIVE_MIN_COSINE = 0.2

@@ -450,7 +450,7 @@ def expand_shorthand(question: str) -> str:
 
 
 _ATTRIBUTED = re.compile(
-    r"\b(?:according to|acc\.? to|per|says|said by|in the view of)\s+((?:the\s+)?[a-z][\w'’.-]*(?:\s+(?!(?:in|on|for|"
+    r"\b(?:according to|acc\.? to|per|said by|in the view of)\s+((?:the\s+)?[a-z][\w'’.-]*(?:\s+(?!(?:in|on|for|"
     r"since|by|during|from|at|about|over|after|before|between|and|or|to|of the|that|who|which|what|whats|what['’]s"
     r"|how|why|when|where|is|are|was|were|did|does|do|has|have|had|will|would|can|could|now|happen\w*)\b)"
     r"[a-z][\w'’.-]*){0,3})",

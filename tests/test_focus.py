@@ -762,3 +762,20 @@ def test_how_many_of_someones_people_counts_the_people() -> None:
 
     assert counted_noun("how many of iudop's 1,270 respondents lived in rural areas") == "respondents"
     assert counted_noun("how many of the dead were children") == "dead"
+
+
+def test_says_is_no_attribution_and_groups_places_and_so_answer_who_where_and_why() -> None:
+    from bot.qualifiers import actors
+
+    assert actors("how come noboa says ecuador's new jails will be the same as cecot", frozenset(), str) == ()
+    who = "who was beating or sexually abusing the detained kids"
+    beaten = "Some detained children were beaten or sexually abused by other detainees."
+    assert meets(focus_of(who, {}, str), beaten, question=who)
+    assert not meets(focus_of(who, {}, str), "Some detained children were beaten or abused.", question=who)
+    where = "which regions have the fewest ppl feeling safe at night"
+    regions = "Latin America and the Caribbean, with sub-Saharan Africa, were still the regions where few feel safe."
+    assert meets(focus_of(where, {}, str), regions, question=where)
+    why = "why cant the table show every country on one date"
+    so = "The national figures are reported for different periods, so the table cannot show any single date."
+    assert meets(focus_of(why, {}, str), so, question=why)
+    assert not meets(focus_of(why, {}, str), "The table cannot show any single date.", question=why)
