@@ -699,15 +699,24 @@ def test_a_part_of_the_people_is_needed_in_any_kind_of_question() -> None:
     assert meets(focus, "Gallup found that 80% of Salvadoran women felt safe walking alone at night.", question=q)
 
 
+def _answered_by(question: str, answer: str, not_by: str) -> None:
+    """The sentence ``answer`` meets the question's focus and ``not_by``, the same without what answers, does not."""
+    focus = focus_of(question, {}, str)
+    assert meets(focus, answer, question=question)
+    assert not meets(focus, not_by, question=question)
+
+
 def test_a_kind_of_place_and_a_punishment_for_something_answer_where_and_why() -> None:
-    where = "where was carolina held right after her arrest"
-    held = "Police arrested her and then held her for a week at a police station alongside adult women."
-    assert meets(focus_of(where, {}, str), held, question=where)
-    assert not meets(focus_of(where, {}, str), "Police arrested her on 1 July and held her for a week.", question=where)
-    why = "how come some venezuelans got beaten after the red cross visit"
-    beaten = "Some reported beatings that appeared to punish them for having talked to the Red Cross."
-    assert meets(focus_of(why, {}, str), beaten, question=why)
-    assert not meets(focus_of(why, {}, str), "Some reported beatings during the Red Cross visit.", question=why)
+    _answered_by(
+        "where was carolina held right after her arrest",
+        "Police arrested her and then held her for a week at a police station alongside adult women.",
+        "Police arrested her on 1 July and held her for a week.",
+    )
+    _answered_by(
+        "how come some venezuelans got beaten after the red cross visit",
+        "Some reported beatings that appeared to punish them for having talked to the Red Cross.",
+        "Some reported beatings during the Red Cross visit.",
+    )
 
 
 def test_what_happened_and_how_big_a_ask_for_no_figure_and_an_actor_ends_at_a_question_word() -> None:
@@ -768,14 +777,16 @@ def test_says_is_no_attribution_and_groups_places_and_so_answer_who_where_and_wh
     from bot.qualifiers import actors
 
     assert actors("how come noboa says ecuador's new jails will be the same as cecot", frozenset(), str) == ()
-    who = "who was beating or sexually abusing the detained kids"
-    beaten = "Some detained children were beaten or sexually abused by other detainees."
-    assert meets(focus_of(who, {}, str), beaten, question=who)
-    assert not meets(focus_of(who, {}, str), "Some detained children were beaten or abused.", question=who)
+    _answered_by(
+        "who was beating or sexually abusing the detained kids",
+        "Some detained children were beaten or sexually abused by other detainees.",
+        "Some detained children were beaten or abused.",
+    )
     where = "which regions have the fewest ppl feeling safe at night"
     regions = "Latin America and the Caribbean, with sub-Saharan Africa, were still the regions where few feel safe."
     assert meets(focus_of(where, {}, str), regions, question=where)
-    why = "why cant the table show every country on one date"
-    so = "The national figures are reported for different periods, so the table cannot show any single date."
-    assert meets(focus_of(why, {}, str), so, question=why)
-    assert not meets(focus_of(why, {}, str), "The table cannot show any single date.", question=why)
+    _answered_by(
+        "why cant the table show every country on one date",
+        "The national figures are reported for different periods, so the table cannot show any single date.",
+        "The table cannot show any single date.",
+    )
