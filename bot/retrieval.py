@@ -462,6 +462,21 @@ def passage_vectors(passages: list[Passage], settings: Settings | None = None) -
     return index.vectors[rows]
 
 
+def passage_at(source_id: str, offset: int, settings: Settings | None = None) -> Passage | None:
+    """Return the indexed passage of a source that holds the character at ``offset`` (score 0), or None."""
+    settings = settings or get_settings()
+    index = _load_index(settings)
+    rows = index.rows_by_source.get(source_id)
+    if rows is None or not len(rows):
+        return None
+    starts = index.starts[rows]
+    at = int(np.searchsorted(starts, offset, side="right")) - 1
+    for row in rows[max(at - 1, 0) : at + 2]:  # passages may overlap: the ones around the last start at or before it
+        if index.starts[row] <= offset < index.ends[row]:
+            return index.passage(int(row), settings)
+    return None
+
+
 def all_passages(settings: Settings | None = None, sources: list[str] | None = None) -> list[Passage]:
     """Return every indexed passage (score 0), optionally only from some sources."""
     settings = settings or get_settings()

@@ -20,7 +20,7 @@ import numpy as np
 from bot.files import Version, VersionedCache
 from bot.grounding import stored_sentence_vectors
 from bot.manifest import for_index_version, load_manifest
-from bot.retrieval import all_passages
+from bot.retrieval import passage_at
 from bot.settings import Settings
 from bot.types import Passage
 
@@ -83,7 +83,7 @@ def with_nearest_sentences(
         sid, start = table.source_ids[row], int(table.starts[row])
         if any(p.source_id == sid and p.start <= start < p.end for p in [*passages, *extra]):
             continue
-        holding = [p for p in all_passages(settings, [sid]) if p.start <= start < p.end]
-        if holding:
-            extra.append(holding[0])
+        holding = passage_at(sid, start, settings)
+        if holding is not None:
+            extra.append(holding)
     return [*passages, *extra]
