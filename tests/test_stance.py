@@ -86,6 +86,14 @@ def test_clear_sentences_and_flipped_motion(corpus_index: Settings) -> None:
     assert pro2.score == pytest.approx(-pro.score, abs=0.2)
 
 
+def test_a_text_that_names_the_motions_short_action_in_any_form_speaks_of_the_action() -> None:
+    from bot.debate.stance_model import text_polarities
+
+    texts = ["Taxes hurt the poor", "Capping rents drives landlords away", "Sugary drinks rot teeth"]
+    assert text_polarities(texts[:1] + texts[2:], "This house would tax sugary drinks").tolist() == [1, -1]
+    assert text_polarities(texts[1:2], "This house would cap rents").tolist() == [1]
+
+
 @pytest.mark.parametrize(
     ("motion", "polarity"),
     [

@@ -165,7 +165,10 @@ def _action_pattern(motion: str) -> re.Pattern[str] | None:
     words = [w for w in words if " " not in w and w not in ("bad", "wrong", "harmful", "criminal", "dangerous")]
     if not words:
         return None
-    forms = [rf"{re.escape(w[:5])}\w*" if len(w) >= 6 else rf"{re.escape(w)}(?:s|ed|ned|ning|ing)?" for w in words]
+    forms = [
+        rf"{re.escape(w[:5])}\w*" if len(w) >= 6 else rf"{re.escape(w)}(?:s|es|ed|ned|ning|ing|ped|ping)?"
+        for w in words
+    ]
     return re.compile(rf"\b(?:{'|'.join(forms)})\b", re.I)
 
 
