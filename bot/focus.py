@@ -629,7 +629,7 @@ def _meets_qualifiers(question: str, near: str) -> bool:
     18-29 yr olds"). An opening window ("in the first 24 hrs" is not answered by "in the first two weeks" nor by "in
     eight months") is checked in ``meets``, where the passage or its source may name it: a report on the emergency's
     first year need not say so in every sentence."""
-    world, modifiers, ages, _windows_asked = _narrowing(question)
+    world, modifiers, ages, _ = _narrowing(question)
     if world and not _WORLD_STATED.search(near):
         return False
     if _SUCCESSION_ASKED.search(question) and not _SUCCESSION_STATED.search(near):
