@@ -52,6 +52,48 @@ def test_brief_on_a_new_motion_puts_no_card_on_the_wrong_side(corpus_index: Sett
     assert wrong == []
 
 
+REWORDED = [  # (the motion as tournaments word it, the labelled motion it restates, whether the sides swap)
+    ("This house regrets El Salvador's state of exception", "El Salvador should end the state of exception", False),
+    ("THW stop sending deportees to CECOT", "The United States should stop sending deportees to CECOT", False),
+    (
+        "Should other Latin American countries adopt Bukele's security model?",
+        "Other Latin American countries should adopt Bukele's security model",
+        False,
+    ),
+    (
+        "This house opposes the adoption of Bukele's security model across Latin America",
+        "Other Latin American countries should adopt Bukele's security model",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("reworded", "labelled", "swapped"), REWORDED, ids=lambda x: str(x)[:30])
+def test_a_motion_worded_another_way_keeps_its_sides(
+    corpus_index: Settings, reworded: str, labelled: str, swapped: bool
+) -> None:
+    from bot.debate.motions import Motion
+    from bot.debate.stance import classify
+
+    texts = [x["text"] for x in next(m for m in MOTIONS if m["text"] == labelled)["sentences"]]
+    as_labelled = [r.side for r in classify(texts, Motion("labelled", labelled), settings=corpus_index)]
+    as_reworded = [r.side for r in classify(texts, Motion("reworded", reworded), settings=corpus_index)]
+    flip = {"pro": "con", "con": "pro"}
+    expected = [flip[side] for side in as_labelled] if swapped else as_labelled
+    agree = sum(a == b for a, b in zip(as_reworded, expected, strict=True))
+    # The wording changes the motion's vector a little, never which side its words stand for.
+    assert agree >= len(texts) - 1, (as_labelled, as_reworded)
+    result = brief(reworded, per_side=5, settings=corpus_index)
+    sides = {x["text"]: x["side"] for m in MOTIONS if m["text"] == labelled for x in m["sentences"]}
+    want = {t: flip[side] if swapped else side for t, side in sides.items()}
+    assert [
+        (c.stance, t)
+        for c in result.pro + result.con
+        for t, side in want.items()
+        if t in c.evidence and side != c.stance
+    ] == []
+
+
 @pytest.fixture(scope="module")
 def rebuttals(corpus_index: Settings) -> dict[str, Rebuttal]:
     """rebut() on every labelled argument, once for the module's three tests that read them."""
