@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.figures import (
     ASKS_SENTENCE,
@@ -610,16 +611,31 @@ def _one_for_first(text: str) -> str:
     )
 
 
+class _Narrowing(NamedTuple):
+    """How a question narrows what it asks (``_narrowing``)."""
+
+    world: bool
+    """To the whole world ("how many adults worldwide ...")."""
+    modifiers: tuple[str, ...]
+    """To a deputy or acting holder of a role: its modifiers."""
+    ages: tuple[tuple[str, str], ...]
+    """To age bands: their bounds ("18-29 yr olds")."""
+    windows: frozenset[tuple[str, str]]
+    """To an opening window of time ("in the first 24 hrs")."""
+    succession: bool
+    """To who took over a post ("who replaced melara")."""
+
+
 @functools.lru_cache(maxsize=1024)
-def _narrowing(
-    question: str,
-) -> tuple[bool, tuple[str, ...], tuple[tuple[str, str], ...], frozenset[tuple[str, str]]]:
-    """Return how a question narrows what it asks: to the whole world, to a deputy or acting holder of a role (its
-    modifiers), to age bands (their bounds), to an opening window of time ("in the first 24 hrs"). Read once per
-    question, not once per candidate sentence."""
-    ages = tuple((m.group(1) or m.group(3), m.group(2) or m.group(4)) for m in _AGE_RANGE.finditer(question))
-    modifiers = tuple(m.group(1) for m in _ROLE_MODIFIER.finditer(question))
-    return bool(_WORLD_ASKED.search(question)), modifiers, ages, frozenset(_windows(question))
+def _narrowing(question: str) -> _Narrowing:
+    """Return how a question narrows what it asks. Read once per question, not once per candidate sentence."""
+    return _Narrowing(
+        world=bool(_WORLD_ASKED.search(question)),
+        modifiers=tuple(m.group(1) for m in _ROLE_MODIFIER.finditer(question)),
+        ages=tuple((m.group(1) or m.group(3), m.group(2) or m.group(4)) for m in _AGE_RANGE.finditer(question)),
+        windows=frozenset(_windows(question)),
+        succession=bool(_SUCCESSION_ASKED.search(question)),
+    )
 
 
 def _meets_qualifiers(question: str, near: str) -> bool:
@@ -629,14 +645,14 @@ def _meets_qualifiers(question: str, near: str) -> bool:
     18-29 yr olds"). An opening window ("in the first 24 hrs" is not answered by "in the first two weeks" nor by "in
     eight months") is checked in ``meets``, where the passage or its source may name it: a report on the emergency's
     first year need not say so in every sentence."""
-    world, modifiers, ages, _ = _narrowing(question)
-    if world and not _WORLD_STATED.search(near):
+    narrowed = _narrowing(question)
+    if narrowed.world and not _WORLD_STATED.search(near):
         return False
-    if _SUCCESSION_ASKED.search(question) and not _SUCCESSION_STATED.search(near):
+    if narrowed.succession and not _SUCCESSION_STATED.search(near):
         return False  # "who replaced melara" is not answered by a sentence that names Melara in office
-    if any(not has_word(near, m) for m in modifiers):
+    if any(not has_word(near, m) for m in narrowed.modifiers):
         return False
-    return all(re.search(rf"\b{low}\b[^.]{{0,12}}\b{high}\b", near) for low, high in ages)
+    return all(re.search(rf"\b{low}\b[^.]{{0,12}}\b{high}\b", near) for low, high in narrowed.ages)
 
 
 _PERCENT = re.compile(r"\d\s*(?:%|percent\b|per cent\b)")
@@ -708,9 +724,11 @@ def meets(
         return False
     if focus.groups and not of_them and not names_group(near, focus.groups):
         return False
-    windows = _narrowing(question)[3]
-    if windows and not windows <= _windows(f"{where} {source} {_one_for_first(f'{where} {source}')}"):
-        return False
+    windows = _narrowing(question).windows
+    if windows:
+        wide = f"{where} {source}"
+        if not windows <= _windows(f"{wide} {_one_for_first(wide)}"):
+            return False
     if not _meets_qualifiers(question, near):
         return False
     if focus.nationals and _other_people(sentence, focus.nationals):
@@ -729,10 +747,10 @@ def _gives(focus: Focus, sentence: str, question: str) -> bool:
     if kind == "year":
         return bool(YEAR.search(sentence) or _MONTH.search(sentence))
     asked = {w.lower() for w in _WORD.findall(question)}
-    if kind == "place" and _NAMED_AS_PLACE.search(sentence):  # "Latin America ... were the regions where ..."
-        return True
     if kind == "place":  # a name after a word of place: "is in Tecoluca", "southeast of the capital, San ..."
-        return any((m.group(1) or m.group(2)).lower() not in asked for m in _LOCATED.finditer(sentence))
+        return bool(_NAMED_AS_PLACE.search(sentence)) or any(  # or "Latin America ... were the regions where ..."
+            (m.group(1) or m.group(2)).lower() not in asked for m in _LOCATED.finditer(sentence)
+        )
     if kind == "person":
         names = [w for w in _WORD.findall(sentence)[1:] if w[0].isupper() and w.lower() not in asked]
         return bool(names) or bool(_DONE_BY.search(sentence))

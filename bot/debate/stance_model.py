@@ -105,7 +105,7 @@ _SHORT_HOUSE = {
     "thp": "This house prefers",
     "th": "This house",
 }
-_SHORT_HOUSE_RE = re.compile(r"^\s*(thw|thbt|ths|tho|thr|thp|th)\b\.?", re.I)
+_SHORT_HOUSE_RE = re.compile(rf"^\s*({'|'.join(_SHORT_HOUSE)})\b\.?", re.I)  # "th" last: it is the others' prefix
 _ASKED = re.compile(r"^\s*(should|must|is|are|was|were|has|have|does|do|would)\s+(.+?)\s*\?\s*$", re.I)
 _SUBJECT_WORDS = frozenset("we they you governments states countries people parents schools".split())
 
